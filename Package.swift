@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The engine is numeric code: it is compiled with optimisation and a CPU target even in
+// debug builds, so `swift test` and `swift build` are not 10-50x slower than release.
+let engineFlags: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-target-cpu", "native"]),
+]
+
+let package = Package(
+    name: "depthscope",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "depthscope", targets: ["depthscope"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Workbench", targets: ["Workbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNcurses",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .target(
+            name: "Engine",
+            swiftSettings: engineFlags
+        ),
+        .target(
+            name: "Workbench",
+            dependencies: ["Engine", "CNcurses"]
+        ),
+        .executableTarget(
+            name: "depthscope",
+            dependencies: [
+                "Engine",
+                "Workbench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: []),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Engine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

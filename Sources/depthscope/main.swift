@@ -1,0 +1,4 @@
+import Engine
+import Workbench
+
+print("depthscope \(EngineInfo.version)")

@@ -1,0 +1,6 @@
+import Testing
+@testable import Engine
+
+@Test func engineHasAVersion() {
+    #expect(!EngineInfo.version.isEmpty)
+}
