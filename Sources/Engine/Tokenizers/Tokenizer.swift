@@ -19,3 +19,20 @@ public protocol Tokenizer: Sendable {
     /// Text of one token for display (e.g. in a list of candidates); never fails.
     func displayText(_ id: Int) -> String
 }
+
+// Provided by the tokenizer implementation files (contract for the rest of the engine):
+//
+//   /// Loads `tokenizer.json` (HF format) or `char_vocab.json` from a model folder.
+//   public func loadTokenizer(folder: String) throws -> any Tokenizer
+//   /// Loads one tokenizer file: an HF `tokenizer.json` or a `char_vocab.json`.
+//   public func loadTokenizer(file: String) throws -> any Tokenizer
+//
+//   /// Turns a stream of ids into text without ever emitting half a UTF-8 character:
+//   /// `append(id)` returns the text that became complete with this id (maybe "").
+//   public struct StreamingDetokenizer { init(tokenizer:); mutating func append(_ id: Int) throws -> String }
+//
+// Character vocabulary format (`char_vocab.json`), for small character-level models:
+//   {"type": "char", "chars": ["\n", " ", "!", ...], "unk_id": null, "bos_id": null, "eos_id": null}
+// id i is chars[i]; every entry is exactly one Unicode scalar; text is split into Unicode
+// scalars (not grapheme clusters: "\r\n" is two tokens); a scalar not in the vocabulary
+// maps to unk_id, or is an error naming the character when unk_id is null.
