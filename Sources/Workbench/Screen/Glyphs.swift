@@ -11,6 +11,7 @@ public struct Glyphs: Sendable, Equatable {
     public var horizontalEighths: [Character]
     /// Upper half block: foreground paints the top half, background the bottom half.
     public var upperHalf: Character
+    public var lowerHalf: Character
     /// Shades from empty to full, for heatmaps without colour.
     public var shades: [Character]
     public var newline: Character
@@ -26,7 +27,7 @@ public struct Glyphs: Sendable, Equatable {
         topLeft: "╭", topRight: "╮", bottomLeft: "╰", bottomRight: "╯",
         verticalEighths: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
         horizontalEighths: ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"],
-        upperHalf: "▀", shades: [" ", "░", "▒", "▓", "█"],
+        upperHalf: "▀", lowerHalf: "▄", shades: [" ", "░", "▒", "▓", "█"],
         newline: "↵", tab: "→", emptyToken: "◦", skipped: "·", exitMarker: "◆", cursorUp: "▲",
         ellipsis: "…")
 
@@ -35,7 +36,7 @@ public struct Glyphs: Sendable, Equatable {
         topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+",
         verticalEighths: [".", ".", "-", "-", "=", "=", "#", "#"],
         horizontalEighths: ["-", "-", "-", "=", "=", "=", "#", "#"],
-        upperHalf: "#", shades: [" ", ".", ":", "*", "#"],
+        upperHalf: "#", lowerHalf: "#", shades: [" ", ".", ":", "*", "#"],
         newline: "$", tab: ">", emptyToken: "_", skipped: ".", exitMarker: "x", cursorUp: "^",
         ellipsis: "~")
 

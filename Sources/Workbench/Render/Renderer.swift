@@ -1,0 +1,175 @@
+/// Draws one frame: top bar, the panes of the current layout, the bottom line (hints,
+/// message or command palette) and any overlay. A pure function of the state.
+struct Renderer {
+    /// Below this the workbench says so instead of drawing panes.
+    static let minimumSize = (width: 56, height: 16)
+
+    let state: WorkbenchState
+    let palette: Palette
+
+    func render(into surface: Surface) -> FrameMap {
+        var map = FrameMap()
+        let root = surface.region
+        root.fill(palette.base)
+        guard surface.width >= Self.minimumSize.width, surface.height >= Self.minimumSize.height else {
+            drawTooSmall(root)
+            return map
+        }
+        drawTopBar(root.sub(Rect(x: 0, y: 0, width: root.width, height: 1)))
+        let body = Rect(x: 0, y: 1, width: root.width, height: root.height - 2)
+        let frames = Layouts.frames(preset: state.preset, visible: state.visible, comparing: state.isComparing,
+                                    expanded: state.expanded ? state.focus : nil, in: body)
+        map.panes = frames
+        for frame in frames {
+            let ctx = PaneContext(state: state, palette: palette, focused: frame.pane == state.focus)
+            let region = root.sub(frame.rect)
+            switch frame.pane {
+            case .stream: StreamPane.draw(ctx, side: frame.side, in: region, map: &map)
+            case .depth: DepthPane.draw(ctx, in: region)
+            case .attention: AttentionPane.draw(ctx, in: region)
+            case .inspector: InspectorPane.draw(ctx, in: region)
+            case .throughput: ThroughputPane.draw(ctx, in: region)
+            case .model: ModelPane.draw(ctx, in: region)
+            }
+        }
+        drawBottomLine(root.sub(Rect(x: 0, y: root.height - 1, width: root.width, height: 1)))
+        switch state.overlay {
+        case let .help(scroll)?: HelpOverlay.draw(scroll: scroll, palette: palette, in: root)
+        case let .picker(picker)?: drawPicker(picker, in: root)
+        case let .promptEditor(field)?: drawPromptEditor(field, in: root)
+        case .palette?, nil: break
+        }
+        return map
+    }
+
+    private func drawTooSmall(_ root: Region) {
+        let lines = [
+            "terminal too small: \(root.width)x\(root.height)",
+            "depthscope needs at least \(Self.minimumSize.width)x\(Self.minimumSize.height)",
+            "resize it, or press q to quit",
+        ]
+        let top = max(0, root.height / 2 - 1)
+        for (i, line) in lines.enumerated() {
+            let text = Region.truncate(line, to: root.width, ellipsis: palette.glyphs.ellipsis)
+            root.put(text, max(0, (root.width - DisplayWidth.of(text)) / 2), top + i, i == 0 ? palette.error : palette.base)
+        }
+    }
+
+    private func drawTopBar(_ bar: Region) {
+        let style = palette.topBar
+        bar.fill(style)
+        let a = state.runs[0]
+        var parts: [(String, Style)] = [(" depthscope ", style.adding(.bold))]
+        parts.append(("│ " + (a.info?.model ?? a.settings.model) + " ", style))
+        for (i, run) in state.runs.enumerated() {
+            let label = state.isComparing ? (i == 0 ? "A " : "B ") : ""
+            parts.append(("│ " + label + (run.info?.architectureSpec ?? run.settings.architecture) + " ", style))
+        }
+        let status = a.status
+        let dot: Style
+        switch status {
+        case .running: dot = style.with(foreground: palette.color(.status))
+        case .failed: dot = style.with(foreground: palette.color(.error)).adding(.bold)
+        default: dot = style.with(foreground: palette.color(.hotkey))
+        }
+        parts.append(("│ ", style))
+        parts.append(("● " + status.label + " ", dot))
+        var x = 0
+        for (text, s) in parts { x = bar.put(text, x, 0, s) }
+        let right = "\(a.tokens.count) tok · \(palette.theme.name) · \(palette.mode.rawValue) · ? help "
+        if bar.width - x > DisplayWidth.of(right) { bar.put(right, bar.width - DisplayWidth.of(right), 0, style) }
+    }
+
+    private func drawBottomLine(_ line: Region) {
+        if case let .palette(field)? = state.overlay {
+            line.fill(palette.base)
+            var x = line.put(":", 0, 0, palette.hotkey)
+            let chars = Array(field.text)
+            for (i, ch) in chars.enumerated() {
+                x = line.put(String(ch), x, 0, i == field.cursor ? palette.selected : palette.text(.mainForeground))
+            }
+            if field.cursor >= chars.count { line.set(x, 0, " ", palette.selected) }
+            let hint = "Tab completes · Enter runs · Esc cancels"
+            if line.width - x > DisplayWidth.of(hint) + 4 {
+                line.put(hint, line.width - DisplayWidth.of(hint) - 1, 0, palette.inactive)
+            }
+            return
+        }
+        if let message = state.message {
+            line.put(" " + message.text, 0, 0, message.isError ? palette.error : palette.status)
+            return
+        }
+        // Hints: the focused pane's own keys first, then the common ones.
+        var hints: [(String, String)] = []
+        switch state.focus {
+        case .attention: hints += [("[ ]", "step"), ("< >", "head"), ("v", "view")]
+        case .stream, .depth, .inspector: hints += [("←→", "token")]
+        case .model: hints += [("a", "arch")] + (state.capabilities.contains(.switchModel) ? [("m", "model")] : [])
+        case .throughput: break
+        }
+        hints += [("space", state.paused ? "run" : "pause"), ("n", "step")]
+        if state.capabilities.contains(.stepBack) { hints.append(("N", "back")) }
+        hints += [("r", "restart"), ("a", "arch"), ("c", "A/B"), ("1-6", "panes"), ("p", "layout"), ("e", "expand"),
+                  ("Tab", "focus"), (":", "command"), ("?", "help"), ("q", "quit")]
+        var seen = Set<String>()
+        var x = 1
+        for (key, label) in hints where seen.insert(key).inserted {
+            let width = DisplayWidth.of(key) + DisplayWidth.of(label) + 3
+            guard x + width <= line.width else { break }
+            x = line.put(key, x, 0, palette.hotkey)
+            x = line.put(" " + label + "  ", x, 0, palette.inactive)
+        }
+    }
+
+    /// A centred box for overlays; returns its inner region.
+    static func overlayBox(_ root: Region, width: Int, height: Int, title: String, palette: Palette) -> Region {
+        let w = min(width, root.width - 2), h = min(height, root.height - 2)
+        let box = root.sub(Rect(x: (root.width - w) / 2, y: (root.height - h) / 2, width: w, height: h))
+        box.fill(palette.base)
+        return Box.draw(box, number: nil, title: title, focused: true, palette: palette)
+    }
+
+    private func drawPicker(_ picker: Picker, in root: Region) {
+        let widest = zip(picker.items, picker.details).map { DisplayWidth.of($0) + DisplayWidth.of($1) + 6 }.max() ?? 20
+        let inner = Self.overlayBox(root, width: max(36, widest + 4), height: picker.items.count + 4,
+                                    title: picker.title, palette: palette)
+        guard inner.height > 1 else { return }
+        let rows = inner.height - 1
+        let first = max(0, min(picker.index - rows / 2, picker.items.count - rows))
+        for (row, i) in (first..<min(picker.items.count, first + rows)).enumerated() {
+            let style = i == picker.index ? palette.selected : palette.text(.mainForeground)
+            if i == picker.index { inner.sub(Rect(x: 0, y: row, width: inner.width, height: 1)).fill(style) }
+            var x = inner.put((i == picker.index ? "▸ " : "  ") + picker.items[i], 0, row, style)
+            if !picker.details[i].isEmpty {
+                x = inner.put("  " + picker.details[i], x, row, i == picker.index ? style : palette.graphText)
+            }
+        }
+        inner.put("↑↓ choose · Enter switches now · Esc cancels", 0, inner.height - 1, palette.inactive)
+    }
+
+    private func drawPromptEditor(_ field: TextField, in root: Region) {
+        let inner = Self.overlayBox(root, width: min(root.width - 4, 72), height: min(root.height - 4, 12),
+                                    title: "prompt", palette: palette)
+        guard inner.height > 1, inner.width > 2 else { return }
+        let textArea = inner.sub(Rect(x: 0, y: 0, width: inner.width, height: inner.height - 1))
+        var x = 0, y = 0
+        var cursorAt = (x: 0, y: 0)
+        let chars = Array(field.text)
+        for (i, ch) in chars.enumerated() {
+            if i == field.cursor { cursorAt = (x, y) }
+            if ch == "\n" {
+                textArea.set(x, y, palette.glyphs.newline, palette.inactive)
+                x = 0; y += 1
+                continue
+            }
+            let w = max(1, DisplayWidth.of(ch))
+            if x + w > textArea.width { x = 0; y += 1 }
+            textArea.put(String(ch), x, y, palette.text(.mainForeground))
+            x += w
+        }
+        if field.cursor >= chars.count { cursorAt = (x >= textArea.width ? 0 : x, x >= textArea.width ? y + 1 : y) }
+        let ch = cursorAt.y < textArea.height ? textArea.style(at: cursorAt.x, cursorAt.y) : nil
+        if ch != nil { textArea.restyle(cursorAt.x, cursorAt.y) { _ in palette.selected } }
+        inner.put("Enter applies and restarts · Ctrl-J newline · Esc cancels", 0, inner.height - 1, palette.inactive)
+    }
+}
