@@ -40,7 +40,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: []),
-        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Engine"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Engine"],
+                    exclude: ["Snapshots", "Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,8 @@
 // All of them must be called from the single UI thread (ncurses is not thread-safe).
 
 static inline WINDOW *ds_stdscr(void) { return stdscr; }
+/// newterm on the process's own stdout and stdin; NULL on failure.
+static inline SCREEN *ds_newterm(const char *name) { return newterm(name, stdout, stdin); }
 static inline int ds_lines(void) { return LINES; }
 static inline int ds_cols(void) { return COLS; }
 static inline int ds_colors(void) { return COLORS; }

@@ -45,9 +45,9 @@ public enum KeyBindings {
     public static let all: [KeyBinding] = {
         var table: [KeyBinding] = [
             KeyBinding(keys: [.char(" ")], action: .togglePause, help: "pause / resume", group: "run"),
-            KeyBinding(keys: [.char("n")], action: .stepForward, help: "single step (one token)", group: "run"),
+            KeyBinding(keys: [.char("n")], action: .stepForward, help: "one token, then pause", group: "run"),
             KeyBinding(keys: [.char("N")], action: .stepBack, help: "step back (replay)", group: "run"),
-            KeyBinding(keys: [.char("r")], action: .restart, help: "restart: same prompt, same seed", group: "run"),
+            KeyBinding(keys: [.char("r")], action: .restart, help: "restart, same seed", group: "run"),
             KeyBinding(keys: [.char("i")], action: .editPrompt, help: "edit the prompt", group: "run"),
             KeyBinding(keys: [.char("s")], action: .samplingSettings, help: "sampling settings", group: "run"),
             KeyBinding(keys: [.char("m")], action: .pickModel, help: "choose the model", group: "run"),
@@ -62,7 +62,7 @@ public enum KeyBindings {
         table += [
             KeyBinding(keys: [.char("p")], action: .nextPreset, help: "next layout preset", group: "view"),
             KeyBinding(keys: [.char("P")], action: .previousPreset, help: "previous layout preset", group: "view"),
-            KeyBinding(keys: [.char("e")], action: .expand, help: "expand the focused pane", group: "view"),
+            KeyBinding(keys: [.char("e")], action: .expand, help: "expand focused pane", group: "view"),
             KeyBinding(keys: [.tab], action: .focusNext, help: "focus next pane", group: "view"),
             KeyBinding(keys: [.backTab], action: .focusPrevious, help: "focus previous pane", group: "view"),
             KeyBinding(keys: [.char("t")], action: .nextTheme, help: "next theme", group: "view"),
@@ -73,12 +73,12 @@ public enum KeyBindings {
             KeyBinding(keys: [.up, .char("k")], action: .cursorUp, help: "line up", group: "cursor"),
             KeyBinding(keys: [.down, .char("j")], action: .cursorDown, help: "line down", group: "cursor"),
             KeyBinding(keys: [.home, .char("g")], action: .cursorFirst, help: "first token", group: "cursor"),
-            KeyBinding(keys: [.end, .char("G")], action: .followNewest, help: "follow the newest token", group: "cursor"),
+            KeyBinding(keys: [.end, .char("G")], action: .followNewest, help: "follow newest token", group: "cursor"),
             KeyBinding(keys: [.char("["), .char("]")], label: "[ ]", action: .attentionStepPrevious,
-                       help: "attention: depth step (layer, recursion)", group: "attention"),
+                       help: "step: layer, recursion", group: "attention"),
             KeyBinding(keys: [.char("<"), .char(">"), .char(","), .char(".")], label: "< >", action: .attentionHeadPrevious,
-                       help: "attention: head", group: "attention"),
-            KeyBinding(keys: [.char("v")], action: .attentionMatrix, help: "attention: row / query x key matrix",
+                       help: "head", group: "attention"),
+            KeyBinding(keys: [.char("v")], action: .attentionMatrix, help: "row / query×key view",
                        group: "attention"),
         ]
         return table
@@ -96,7 +96,7 @@ public enum KeyBindings {
 
     /// Mouse help, listed with the keys.
     public static let mouseHelp = [
-        ("click", "select a token / focus a pane"),
-        ("wheel", "move the cursor a line"),
+        ("click", "select token, focus pane"),
+        ("wheel", "cursor a line up / down"),
     ]
 }

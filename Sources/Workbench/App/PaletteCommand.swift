@@ -17,20 +17,20 @@ public enum PaletteCommand: Equatable, Sendable {
 
     /// Command names with their argument and what they do, for help and Tab completion.
     public static let reference: [(name: String, argument: String, help: String)] = [
-        ("arch", "SPEC", "switch architecture, e.g. :arch mor threshold=0.6"),
-        ("model", "NAME", "switch model, e.g. :model shakespeare-vanilla"),
-        ("compare", "SPEC|off", "A/B compare against SPEC on the same prompt and seed"),
-        ("prompt", "TEXT", "new prompt (\\n for a newline) and restart"),
-        ("sample", "KEY=VALUE…", "temperature top_k top_p min_p repetition_penalty seed max_tokens"),
-        ("seed", "N", "same as :sample seed=N"),
-        ("temp", "T", "same as :sample temperature=T"),
-        ("theme", "NAME", "switch colour theme, e.g. :theme gruvbox"),
-        ("save", "FILE", "write the trace as JSON Lines (B goes to FILE.b.jsonl)"),
-        ("preset", "N", "layout preset 1-\(Layouts.presets.count)"),
+        ("arch", "SPEC", "architecture: mor threshold=0.6"),
+        ("model", "NAME", "model: shakespeare-vanilla"),
+        ("compare", "SPEC|off", "A/B against SPEC, same seed"),
+        ("prompt", "TEXT", "new prompt (\\n = newline)"),
+        ("sample", "K=V…", "temperature top_k top_p min_p repetition_penalty seed max_tokens"),
+        ("seed", "N", "= :sample seed=N"),
+        ("temp", "T", "= :sample temperature=T"),
+        ("theme", "NAME", "colours: gruvbox, light…"),
+        ("save", "FILE", "trace as JSON Lines"),
+        ("preset", "N", "layout 1-\(Layouts.presets.count)"),
         ("sparkline", "STYLE", "braille, block or ascii"),
         ("restart", "", "restart the run(s)"),
         ("pause", "", "pause"), ("resume", "", "resume"),
-        ("step", "", "one token"), ("back", "", "take back one token (replay)"),
+        ("step", "", "one token"), ("back", "", "take one back (replay)"),
         ("help", "", "key help"), ("quit", "", "quit"),
     ]
 

@@ -216,6 +216,7 @@ public final class Workbench {
     }
 
     private func setPaused(_ paused: Bool) {
+        guard paused != state.paused else { return }
         state.paused = paused
         for (slot, control) in controls {
             paused ? control.pause() : control.resume()

@@ -31,8 +31,8 @@ public enum Layouts {
         LayoutPreset(
             name: "overview",
             tree: .row([
-                .column([.pane(.stream, weight: 4), .pane(.depth, weight: 3), .pane(.throughput, weight: 3)], weight: 3),
-                .column([.pane(.attention, weight: 3), .pane(.inspector, weight: 3), .pane(.model, weight: 2)], weight: 2),
+                .column([.pane(.stream, weight: 4), .pane(.depth, weight: 3), .pane(.throughput, weight: 2)], weight: 3),
+                .column([.pane(.attention, weight: 3), .pane(.inspector, weight: 4), .pane(.model, weight: 3)], weight: 2),
             ], weight: 1),
             visible: Set(PaneID.allCases)),
         LayoutPreset(

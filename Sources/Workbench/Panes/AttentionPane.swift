@@ -51,7 +51,7 @@ enum AttentionPane {
     /// ` low ▇▇▇▇▇ high ` on the bottom edge.
     static func drawLegend(_ region: Region, palette p: Palette) {
         guard region.height >= 4, region.width >= 24 else { return }
-        var x = region.width - 16
+        var x = region.width - 18
         x = region.put(" low ", x, region.height - 1, p.graphText)
         for k in 0..<5 {
             let t = Double(k) / 4

@@ -94,20 +94,15 @@ enum DepthPane {
             }
             return
         }
-        // Scaled: eighth blocks on top when growing up, whole cells when hanging down.
+        // Scaled: eighth blocks on top when growing up, whole cells when hanging down; the
+        // exit marker sits just past the bar's end.
         let eighths = Int((Double(depth) / Double(maxDepth) * Double(height) * 8).rounded())
         let full = downward ? (eighths + 4) / 8 : eighths / 8
-        for k in 0..<height {
-            if k < full {
-                region.set(x, row(k), g.verticalEighths[7], fill)
-            } else if !downward && k == full && eighths % 8 > 0 {
-                region.set(x, row(k), g.verticalEighths[eighths % 8 - 1], fill)
-            } else if stoppedEarly && k == (eighths % 8 > 0 && !downward ? full + 1 : full) {
-                region.set(x, row(k), g.exitMarker, p.exitMarker)
-            } else {
-                region.set(x, row(k), g.skipped, p.inactive)
-            }
-        }
+        let partial = downward ? 0 : eighths % 8
+        for k in 0..<full where k < height { region.set(x, row(k), g.verticalEighths[7], fill) }
+        if partial > 0, full < height { region.set(x, row(full), g.verticalEighths[partial - 1], fill) }
+        let markerAt = full + (partial > 0 ? 1 : 0)
+        if stoppedEarly, markerAt < height { region.set(x, row(markerAt), g.exitMarker, p.exitMarker) }
     }
 
     static func label(_ token: TokenTrace, x: Int, y: Int, selected: Bool, differs: Bool, palette p: Palette,

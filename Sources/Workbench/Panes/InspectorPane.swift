@@ -71,10 +71,10 @@ enum InspectorPane {
         if let label { head.append((label + " ", p.hotkey)) }
         head.append((Format.quoted(t.text, g), StreamPane.depthStyle(t, maxDepth: run.maxDepth, palette: p).adding(.bold)))
         head.append((" id \(t.id) · " + (t.isPrompt ? "prompt" : "generated"), p.graphText))
-        if let prob = t.probability { head.append((" · p " + Format.percent(Double(prob)), p.graphText)) }
+        if let prob = t.probability { head.append((" · p " + Format.percent(Double(prob), digits: 0), p.graphText)) }
         out.line(head)
 
-        // exit: router 0.43 < 0.50 (sigmoid_router) · 2/4 steps
+        // exit router 0.43 < 0.50 · 2/4 steps (sigmoid_router)
         var exit: [(String, Style)] = [("exit ", p.graphText), (t.exit.reason, p.exitMarker)]
         if let score = t.exit.score {
             var comparison = " " + Format.float(score)
@@ -83,19 +83,24 @@ enum InspectorPane {
             }
             exit.append((comparison, p.text(.mainForeground)))
         }
-        if let criterion = t.exit.criterion { exit.append((" (\(criterion))", p.graphText)) }
         exit.append((" · \(t.exit.steps)/\(t.exit.maxSteps) steps", p.graphText))
+        if let criterion = t.exit.criterion,
+           exit.reduce(0, { $0 + DisplayWidth.of($1.0) }) + criterion.count + 3 <= region.width {
+            exit.append((" (\(criterion))", p.graphText))
+        }
         out.line(exit)
 
-        // router 0.91 ▇ 0.43 ▃
+        // router ▇.81 ▆.65 ▅.43: one score per routing decision.
         if let router = t.routerProbabilities, !router.isEmpty {
             var parts: [(String, Style)] = [("router", p.graphText)]
-            for (k, prob) in router.enumerated() {
+            for prob in router {
                 let v = Double(prob)
                 let levelIndex = min(7, max(0, Int((v * 8).rounded(.down))))
-                parts.append((" r\(k) ", p.graphText))
+                parts.append((" ", p.graphText))
                 parts.append((String(g.verticalEighths[levelIndex]), p.gradient(.probability, v)))
-                parts.append((Format.float(prob), p.text(.mainForeground)))
+                var number = Format.float(prob)
+                if number.hasPrefix("0.") { number.removeFirst() }
+                parts.append((number, p.text(.mainForeground)))
             }
             out.line(parts)
         }

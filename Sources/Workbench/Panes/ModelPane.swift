@@ -19,7 +19,7 @@ enum ModelPane {
         }
         if let info = a.info {
             let details = info.details.map { "\($0.key) \($0.value)" }.joined(separator: " · ")
-            if !details.isEmpty, out.remaining > 3 { out.line([("       ", key), (details, p.graphText)]) }
+            if !details.isEmpty, out.remaining > 2 { out.line([("       ", key), (details, p.graphText)]) }
         }
         if state.capabilities.contains(.editPrompt) {
             let prompt = Format.visible(a.settings.prompt, p.glyphs)

@@ -7,8 +7,14 @@ enum ThroughputPane {
         let inner = Box.draw(region, number: PaneID.throughput.rawValue, title: "throughput",
                              info: state.sparkline.rawValue, focused: ctx.focused, palette: p)
         guard inner.width > 0, inner.height > 0 else { return }
-        var out = LineWriter(inner)
+        // Numbers on the left; the sparklines to their right when the pane is wide,
+        // else below them.
         let labels: [String?] = state.isComparing ? ["A", "B"] : [nil]
+        let textWidth = 30
+        let sideBySide = inner.width >= textWidth + 12
+        let text = sideBySide ? inner.sub(Rect(x: 0, y: 0, width: textWidth, height: inner.height)) : inner
+        var out = LineWriter(text)
+        let linesPerRun = inner.height >= 3 * labels.count ? 3 : 2
         for (i, label) in labels.enumerated() {
             let run = state.runs[i]
             let stats = run.stats
@@ -20,23 +26,22 @@ enum ThroughputPane {
             let saved = stats.computeSaved.map { Format.percent($0) } ?? "–"
             out.line(prefix + [("depth ", p.graphText), (Format.fixed(stats.meanDepth, 2), p.text(.mainForeground)),
                                ("/\(run.maxDepth)  saved ", p.graphText), (saved, p.status)])
-            if out.remaining > (state.isComparing ? 3 : 1) {
+            if linesPerRun == 3 {
                 out.line(prefix + [("KV ", p.graphText), (Format.bytes(stats.kvCacheBytes), p.text(.mainForeground)),
-                                   ("  \(stats.generatedCount) gen + \(stats.tokenCount - stats.generatedCount) prompt",
-                                    p.graphText)])
+                                   ("  \(stats.tokenCount) tok", p.graphText)])
             }
         }
-        // The rest: one sparkline per run, tokens per second after each token.
-        let graphRows = out.remaining
-        guard graphRows > 0 else { return }
-        let per = graphRows / labels.count
+        let graphArea: Region
+        if sideBySide {
+            graphArea = inner.sub(Rect(x: textWidth + 1, y: 0, width: inner.width - textWidth - 1, height: inner.height))
+        } else {
+            graphArea = inner.sub(Rect(x: 0, y: out.y, width: inner.width, height: inner.height - out.y))
+        }
+        let per = graphArea.height / labels.count
         for i in labels.indices where per > 0 {
-            let graph = inner.sub(Rect(x: 0, y: out.y + i * per, width: inner.width, height: per))
-            let history = state.runs[i].stats.throughputHistory(last: inner.width * 2)
+            let graph = graphArea.sub(Rect(x: 0, y: i * per, width: graphArea.width, height: per))
+            let history = state.runs[i].stats.throughputHistory(last: graph.width * 2)
             Sparkline.draw(history, style: state.sparkline, gradient: .throughput, palette: p, in: graph)
-            if let peak = history.max(), per >= 2 {
-                graph.put("max " + Format.grouped(Int(peak.rounded())), 0, 0, p.inactive)
-            }
         }
     }
 }

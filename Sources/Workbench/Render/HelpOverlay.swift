@@ -9,15 +9,15 @@ enum HelpOverlay {
                 group = binding.group
                 out.append([(group, p.title)])
             }
-            out.append([("  " + pad(binding.keyLabel, 11), p.hotkey), (binding.help, p.text(.mainForeground))])
+            out.append([("  " + pad(binding.keyLabel, 10), p.hotkey), (binding.help, p.text(.mainForeground))])
         }
         out.append([("mouse (off with --no-mouse)", p.title)])
         for (what, help) in KeyBindings.mouseHelp {
-            out.append([("  " + pad(what, 11), p.hotkey), (help, p.text(.mainForeground))])
+            out.append([("  " + pad(what, 10), p.hotkey), (help, p.text(.mainForeground))])
         }
         out.append([(": commands", p.title)])
         for command in PaletteCommand.reference {
-            out.append([("  :" + pad(command.name + " " + command.argument, 18), p.hotkey), (command.help, p.graphText)])
+            out.append([("  :" + pad(command.name + " " + command.argument, 16), p.hotkey), (command.help, p.graphText)])
         }
         return out
     }
@@ -25,7 +25,7 @@ enum HelpOverlay {
     static func draw(scroll: Int, palette p: Palette, in root: Region) {
         let all = lines(palette: p)
         let width = min(root.width - 2, 110)
-        let twoColumns = width >= 96
+        let twoColumns = width >= 74
         let inner = Renderer.overlayBox(root, width: width, height: root.height - 2,
                                         title: "help · j/k scroll · any other key closes", palette: p)
         guard inner.height > 0 else { return }

@@ -76,8 +76,12 @@ struct Renderer {
         parts.append(("● " + status.label + " ", dot))
         var x = 0
         for (text, s) in parts { x = bar.put(text, x, 0, s) }
-        let right = "\(a.tokens.count) tok · \(palette.theme.name) · \(palette.mode.rawValue) · ? help "
-        if bar.width - x > DisplayWidth.of(right) { bar.put(right, bar.width - DisplayWidth.of(right), 0, style) }
+        let long = "\(a.tokens.count) tok · theme \(palette.theme.name) · \(palette.mode.rawValue) colours "
+        let short = "\(a.tokens.count) tok "
+        for right in [long, short] where bar.width - x > DisplayWidth.of(right) {
+            bar.put(right, bar.width - DisplayWidth.of(right), 0, style)
+            break
+        }
     }
 
     private func drawBottomLine(_ line: Region) {
@@ -99,7 +103,10 @@ struct Renderer {
             line.put(" " + message.text, 0, 0, message.isError ? palette.error : palette.status)
             return
         }
-        // Hints: the focused pane's own keys first, then the common ones.
+        // Hints: help and quit always at the right; the focused pane's own keys first,
+        // then the common ones, as many as fit.
+        let fixed = "? help  q quit "
+        let fixedX = line.width - DisplayWidth.of(fixed)
         var hints: [(String, String)] = []
         switch state.focus {
         case .attention: hints += [("[ ]", "step"), ("< >", "head"), ("v", "view")]
@@ -109,16 +116,20 @@ struct Renderer {
         }
         hints += [("space", state.paused ? "run" : "pause"), ("n", "step")]
         if state.capabilities.contains(.stepBack) { hints.append(("N", "back")) }
-        hints += [("r", "restart"), ("a", "arch"), ("c", "A/B"), ("1-6", "panes"), ("p", "layout"), ("e", "expand"),
-                  ("Tab", "focus"), (":", "command"), ("?", "help"), ("q", "quit")]
+        hints += [("r", "restart"), ("a", "arch"), ("c", "A/B"), (":", "command"), ("1-6", "panes"), ("p", "layout"),
+                  ("e", "expand"), ("Tab", "focus")]
         var seen = Set<String>()
         var x = 1
         for (key, label) in hints where seen.insert(key).inserted {
             let width = DisplayWidth.of(key) + DisplayWidth.of(label) + 3
-            guard x + width <= line.width else { break }
+            guard x + width <= fixedX else { break }
             x = line.put(key, x, 0, palette.hotkey)
             x = line.put(" " + label + "  ", x, 0, palette.inactive)
         }
+        var fx = line.put("?", fixedX, 0, palette.hotkey)
+        fx = line.put(" help  ", fx, 0, palette.inactive)
+        fx = line.put("q", fx, 0, palette.hotkey)
+        line.put(" quit", fx, 0, palette.inactive)
     }
 
     /// A centred box for overlays; returns its inner region.
