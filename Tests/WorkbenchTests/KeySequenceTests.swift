@@ -156,9 +156,9 @@ import Engine
     @Test func helpOpensAndAnyKeyClosesIt() {
         let bench = Harness.workbench()
         Harness.type(bench, "?")
-        #expect(bench.state.overlay == .help(scroll: 0))
+        #expect(bench.state.overlay == .help(page: 0))
         Harness.type(bench, "j")
-        #expect(bench.state.overlay == .help(scroll: 1))
+        #expect(bench.state.overlay == .help(page: 1))
         Harness.type(bench, "q")
         #expect(bench.state.overlay == nil)
         #expect(!bench.state.shouldQuit, "q closes help before it quits")

@@ -74,7 +74,7 @@ public struct Picker: Equatable, Sendable {
 
 /// What covers the main view, if anything.
 public enum Overlay: Equatable, Sendable {
-    case help(scroll: Int)
+    case help(page: Int)
     case palette(TextField)
     case promptEditor(TextField)
     case picker(Picker)

@@ -13,6 +13,8 @@ public final class Workbench {
     private let themes: ThemeLibrary
     private var controls: [RunSlot: any EngineRun] = [:]
     private var frameMap = FrameMap()
+    /// Size of the last frame drawn (the help overlay pages by it).
+    private var lastSize = (width: 80, height: 24)
 
     public init(engine: any WorkbenchEngine, settings: RunSettings, options: WorkbenchOptions,
                 palette: Palette, themes: ThemeLibrary, mailbox: EventMailbox = EventMailbox()) {
@@ -129,7 +131,7 @@ public final class Workbench {
         state.message = nil
         switch action {
         case .quit: state.shouldQuit = true
-        case .help: state.overlay = .help(scroll: 0)
+        case .help: state.overlay = .help(page: 0)
         case .commandPalette: state.overlay = .palette(TextField())
         case .togglePause: setPaused(!state.paused)
         case .stepForward:
@@ -286,10 +288,11 @@ public final class Workbench {
         guard let overlay = state.overlay else { return }
         if key == .control("c") { state.shouldQuit = true; return }
         switch overlay {
-        case let .help(scroll):
+        case let .help(page):
+            let pages = HelpOverlay.pageCount(width: lastSize.width, height: lastSize.height, palette: palette)
             switch key {
-            case .down, .char("j"), .pageDown: state.overlay = .help(scroll: scroll + (key == .pageDown ? 10 : 1))
-            case .up, .char("k"), .pageUp: state.overlay = .help(scroll: max(0, scroll - (key == .pageUp ? 10 : 1)))
+            case .down, .char("j"), .pageDown, .char(" "): state.overlay = .help(page: min(page + 1, pages - 1))
+            case .up, .char("k"), .pageUp: state.overlay = .help(page: max(0, page - 1))
             default: state.overlay = nil
             }
         case var .palette(field):
@@ -433,6 +436,7 @@ public final class Workbench {
 
     /// Draws the whole screen into `surface` and remembers where things went (mouse).
     public func render(into surface: Surface) {
+        lastSize = (surface.width, surface.height)
         frameMap = Renderer(state: state, palette: palette).render(into: surface)
     }
 }

@@ -22,22 +22,30 @@ enum HelpOverlay {
         return out
     }
 
-    static func draw(scroll: Int, palette p: Palette, in root: Region) {
+    /// Lines flow down the columns of a page (two columns when there is room); `j`/`k`
+    /// turn pages. At 80x24 every key fits on the first page.
+    static func pageCount(width: Int, height: Int, palette p: Palette) -> Int {
+        let perPage = max(1, height - 4) * (min(width, 110) >= 74 ? 2 : 1)
+        return max(1, (lines(palette: p).count + perPage - 1) / perPage)
+    }
+
+    static func draw(page requested: Int, palette p: Palette, in root: Region) {
         let all = lines(palette: p)
-        let width = min(root.width - 2, 110)
-        let twoColumns = width >= 74
-        let inner = Renderer.overlayBox(root, width: width, height: root.height - 2,
-                                        title: "help · j/k scroll · any other key closes", palette: p)
+        let width = min(root.width, 110)
+        let columns = width >= 74 ? 2 : 1
+        let height = root.height - 2
+        let rows = max(1, height - 2)
+        let perPage = rows * columns
+        let pages = max(1, (all.count + perPage - 1) / perPage)
+        let page = min(requested, pages - 1)
+        let title = "help · page \(page + 1)/\(pages) · j/k pages · any other key closes"
+        let inner = Renderer.overlayBox(root, width: width, height: height, title: title, palette: p)
         guard inner.height > 0 else { return }
-        let columnWidth = twoColumns ? (inner.width - 1) / 2 : inner.width
-        let perColumn = twoColumns ? (all.count + 1) / 2 : all.count
-        let maxScroll = max(0, perColumn - inner.height)
-        let start = min(scroll, maxScroll)
-        for column in 0..<(twoColumns ? 2 : 1) {
+        let columnWidth = (inner.width - (columns - 1)) / columns
+        for column in 0..<columns {
             let region = inner.sub(Rect(x: column * (columnWidth + 1), y: 0, width: columnWidth, height: inner.height))
             var writer = LineWriter(region)
-            let slice = all.dropFirst(column * perColumn).prefix(perColumn).dropFirst(start)
-            for line in slice where writer.hasRoom { writer.line(line) }
+            for line in all.dropFirst(page * perPage + column * inner.height).prefix(inner.height) { writer.line(line) }
         }
     }
 

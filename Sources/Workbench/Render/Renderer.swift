@@ -34,7 +34,7 @@ struct Renderer {
         }
         drawBottomLine(root.sub(Rect(x: 0, y: root.height - 1, width: root.width, height: 1)))
         switch state.overlay {
-        case let .help(scroll)?: HelpOverlay.draw(scroll: scroll, palette: palette, in: root)
+        case let .help(page)?: HelpOverlay.draw(page: page, palette: palette, in: root)
         case let .picker(picker)?: drawPicker(picker, in: root)
         case let .promptEditor(field)?: drawPromptEditor(field, in: root)
         case .palette?, nil: break
@@ -134,7 +134,7 @@ struct Renderer {
 
     /// A centred box for overlays; returns its inner region.
     static func overlayBox(_ root: Region, width: Int, height: Int, title: String, palette: Palette) -> Region {
-        let w = min(width, root.width - 2), h = min(height, root.height - 2)
+        let w = min(width, root.width), h = min(height, root.height - 2)
         let box = root.sub(Rect(x: (root.width - w) / 2, y: (root.height - h) / 2, width: w, height: h))
         box.fill(palette.base)
         return Box.draw(box, number: nil, title: title, focused: true, palette: palette)

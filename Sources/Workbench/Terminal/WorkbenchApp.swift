@@ -74,6 +74,12 @@ final class SignalWatch {
     private var sources: [DispatchSourceSignal] = []
 
     init(mailbox: EventMailbox) {
+        // A parent may have started us with signals blocked; resizing (SIGWINCH) and these
+        // quit signals must reach us.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in [SIGWINCH] + Self.watched.map(\.0) { sigaddset(&unblock, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for (number, name) in Self.watched {
             signal(number, SIG_IGN)  // the dispatch source gets it instead of the default action
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
