@@ -71,24 +71,45 @@ enum AttentionPane {
         let peak = Double(weights.prefix(keyCount).max() ?? 0)
         func level(_ w: Float) -> Double { peak > 0 ? Double(w) / peak : 0 }
 
-        // Bottom line: the most attended keys.
-        let ranked = (0..<keyCount).sorted { weights[$0] > weights[$1] }.prefix(5)
-        var x = body.put("top ", 0, body.height - 1, p.graphText)
-        for k in ranked {
-            let item = Format.quoted(run.tokens[k].text, p.glyphs) + "@\(k) " + Format.percent(Double(weights[k]), digits: 0)
-            guard x + DisplayWidth.of(item) + 1 <= body.width else { break }
-            x = body.put(item + " ", x, body.height - 1, p.heat(.attention, level(weights[k])))
-            x = body.put(" ", x, body.height - 1, p.base)
+        // Room planning: the context text first (as many lines as it needs, at least
+        // half), then the heads strip, then the most attended keys (a list with bars when
+        // there is room, else one line).
+        let ranked = (0..<keyCount).sorted { weights[$0] > weights[$1] }.prefix(8)
+        let contextLines = StreamLayout(width: body.width, count: selected + 1, glyphs: p.glyphs) { [run.tokens[$0].text] }
+            .lineCount
+        let stripRows = heads.count > 1 && body.height >= 6
+            ? min(CellKind(p) == .halfBlocks ? (heads.count + 1) / 2 : heads.count, max(1, body.height / 3)) : 0
+        let spare = body.height - stripRows - max(contextLines, (body.height + 1) / 2)
+        let listRows = spare >= 3 ? min(ranked.count, spare) : 0
+        let keyRows = max(1, listRows)
+
+        if listRows > 0 {
+            let list = body.sub(Rect(x: 0, y: body.height - listRows, width: body.width, height: listRows))
+            let barWidth = max(4, min(30, list.width - 22))
+            for (row, k) in ranked.prefix(listRows).enumerated() {
+                let name = Region.truncate(Format.quoted(run.tokens[k].text, p.glyphs), to: 6, ellipsis: p.glyphs.ellipsis)
+                let x = list.put(name, 0, row, p.text(.mainForeground))
+                list.put("@\(k)", max(x, 6), row, p.graphText)
+                let bar = p.glyphs.bar(level(weights[k]), width: barWidth)
+                list.put(bar, 12, row, p.gradient(.attention, level(weights[k])))
+                list.put(" " + Format.percent(Double(weights[k])), 12 + barWidth, row, p.graphText)
+            }
+        } else {
+            var x = body.put("top ", 0, body.height - 1, p.graphText)
+            for k in ranked.prefix(5) {
+                let item = Format.quoted(run.tokens[k].text, p.glyphs) + "@\(k) " + Format.percent(Double(weights[k]), digits: 0)
+                guard x + DisplayWidth.of(item) + 1 <= body.width else { break }
+                x = body.put(item + " ", x, body.height - 1, p.heat(.attention, level(weights[k])))
+                x = body.put(" ", x, body.height - 1, p.base)
+            }
         }
 
-        // Above it, when there is room: every head over the latest keys.
-        var textRows = body.height - 1
-        if heads.count > 1 && body.height >= 6 {
-            let stripRows = CellKind(p) == .halfBlocks ? (heads.count + 1) / 2 : heads.count
-            let rows = min(stripRows, max(1, body.height / 3))
-            let top = body.height - 1 - rows
+        // Above it: every head over the latest keys.
+        var textRows = body.height - keyRows
+        if stripRows > 0 {
+            let top = textRows - stripRows
             drawHeadStrip(heads: heads, keyCount: keyCount, palette: p,
-                          in: body.sub(Rect(x: 0, y: top, width: body.width, height: rows)))
+                          in: body.sub(Rect(x: 0, y: top, width: body.width, height: stripRows)))
             textRows = top
         }
         guard textRows > 0 else { return }
@@ -185,8 +206,8 @@ enum AttentionPane {
                 }
             }
         }
-        let caption = "queries \(firstQuery)–\(selected) × keys \(firstKey)–\(selected) · rows scaled to their max"
-            + " · \(p.glyphs.skipped) = step skipped"
+        let caption = "queries \(firstQuery)–\(selected) × keys \(firstKey)–\(selected) · each row scaled to its max"
+            + " · gaps: query skipped this step"
         body.put(caption, 0, body.height - 1, p.graphText, maxWidth: body.width)
     }
 }

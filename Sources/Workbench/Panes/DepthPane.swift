@@ -16,14 +16,25 @@ enum DepthPane {
                              focused: ctx.focused, palette: p)
         guard inner.width > 0, inner.height > 0 else { return }
 
+        // A step axis on the left when every step gets its own rows.
         let count = max(a.tokens.count, b?.tokens.count ?? 0)
-        let columns = inner.width
+        let axisWidth = b == nil && inner.height - 2 >= maxDepth && inner.width >= 30 ? String(maxDepth).count + 1 : 0
+        let plot = inner.sub(Rect(x: axisWidth, y: 0, width: inner.width - axisWidth, height: inner.height))
+        let columns = plot.width
         let selected = state.selected ?? max(0, count - 1)
         let first: Int
         if state.cursor == nil {
             first = max(0, count - columns)
         } else {
             first = max(0, min(selected - columns / 2, count - columns))
+        }
+        if axisWidth > 0 {
+            let barRows = inner.height - 2
+            let perStep = barRows / maxDepth
+            for k in 0..<maxDepth {
+                let y = 1 + barRows - 1 - k * perStep
+                inner.put(String(k + 1), axisWidth - 1 - String(k + 1).count, y, p.inactive)
+            }
         }
 
         if let b {
@@ -55,9 +66,9 @@ enum DepthPane {
                 let i = first + column
                 guard i < a.tokens.count else { break }
                 bar(a.tokens[i], maxDepth: maxDepth, x: column, top: 1, height: barRows, downward: false,
-                    palette: p, in: inner)
+                    palette: p, in: plot)
                 label(a.tokens[i], x: column, y: inner.height - 1, selected: i == selected, differs: false,
-                      palette: p, in: inner)
+                      palette: p, in: plot)
             }
         }
         if count == 0, inner.height > 2 { inner.put("no tokens yet", 0, 1, p.inactive) }
@@ -82,14 +93,18 @@ enum DepthPane {
         func row(_ k: Int) -> Int { downward ? top + k : top + height - 1 - k }
 
         if height >= maxDepth {
-            // One cell per step.
+            // Whole rows per step; a skipped step shows a dot at its base, the first one
+            // the exit marker.
+            let perStep = height / maxDepth
             for k in 0..<maxDepth {
-                if k < depth {
-                    region.set(x, row(k), g.verticalEighths[7], fill)
-                } else if k == depth && stoppedEarly {
-                    region.set(x, row(k), g.exitMarker, p.exitMarker)
-                } else {
-                    region.set(x, row(k), g.skipped, p.inactive)
+                for r in 0..<perStep {
+                    let y = row(k * perStep + r)
+                    if k < depth {
+                        region.set(x, y, g.verticalEighths[7], fill)
+                    } else if r == 0 {
+                        region.set(x, y, k == depth && stoppedEarly ? g.exitMarker : g.skipped,
+                                   k == depth && stoppedEarly ? p.exitMarker : p.inactive)
+                    }
                 }
             }
             return

@@ -105,10 +105,20 @@ enum InspectorPane {
             out.line(parts)
         }
 
+        // cost 0.50 ms · 75% of full-depth FLOPs
+        if out.remaining > 8 {
+            var cost: [(String, Style)] = [("cost ", p.graphText), (Format.fixed(t.timeMs, 2) + " ms", p.text(.mainForeground))]
+            if t.fullDepthFlops > 0 {
+                cost.append((" · " + Format.percent(t.flops / t.fullDepthFlops, digits: 0) + " of full-depth FLOPs", p.graphText))
+            }
+            out.line(cost)
+        }
+
         // Alternatives: what else could have been said here. With a logit lens to show as
         // well, they get about half of the room left.
         let lensSteps = t.steps.filter { $0.lens != nil }
-        let alternativeRows = lensSteps.isEmpty ? out.remaining - 1 : max(1, (out.remaining - 2) / 2)
+        let showLens = !lensSteps.isEmpty && out.remaining >= 7
+        let alternativeRows = showLens ? (out.remaining - 2) / 2 : out.remaining - 1
         if !t.alternatives.isEmpty && out.remaining > 1 {
             out.line("alternatives", p.title)
             let nameWidth = min(8, t.alternatives.map { DisplayWidth.of(Format.quoted($0.text, g)) }.max() ?? 3)
@@ -130,7 +140,7 @@ enum InspectorPane {
         }
 
         // Logit lens: the prediction after each step.
-        if !lensSteps.isEmpty && out.remaining > 1 {
+        if showLens && out.remaining > 1 {
             out.line("logit lens (next token after each step)", p.title)
             for step in lensSteps where out.hasRoom {
                 var parts: [(String, Style)] = [(String(format: "%2d ", step.step + 1), p.graphText),

@@ -39,10 +39,12 @@ struct Renderer {
         case let .promptEditor(field)?: drawPromptEditor(field, in: root)
         case .palette?, nil: break
         }
+        if !palette.glyphs.unicode { ASCIIFallback.apply(to: surface) }
         return map
     }
 
     private func drawTooSmall(_ root: Region) {
+        defer { if !palette.glyphs.unicode { ASCIIFallback.apply(to: root.surface) } }
         let lines = [
             "terminal too small: \(root.width)x\(root.height)",
             "depthscope needs at least \(Self.minimumSize.width)x\(Self.minimumSize.height)",
