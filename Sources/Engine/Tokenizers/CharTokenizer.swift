@@ -25,7 +25,7 @@ struct CharTokenizer: Tokenizer {
             let scalars = Array(try node.string().unicodeScalars)
             guard scalars.count == 1 else { throw node.error("each entry must be exactly one Unicode scalar") }
             guard ids[scalars[0].value] == nil else {
-                throw node.error("character U+\(String(scalars[0].value, radix: 16, uppercase: true)) appears twice")
+                throw node.error("character \(Self.describe(scalars[0])) appears twice")
             }
             ids[scalars[0].value] = chars.count
             chars.append(scalars[0])

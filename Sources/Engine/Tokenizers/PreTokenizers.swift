@@ -34,7 +34,12 @@ indirect enum PreTokenizer: Sendable {
         }
     }
 
+    /// The pieces after this pre-tokenizer; empty pieces are dropped, as in HF.
     func apply(_ pieces: [TextPiece]) throws -> [TextPiece] {
+        try split(pieces).filter { !$0.isEmpty }
+    }
+
+    private func split(_ pieces: [TextPiece]) throws -> [TextPiece] {
         switch self {
         case .sequence(let steps):
             var current = pieces
