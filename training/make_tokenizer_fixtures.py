@@ -15,7 +15,8 @@ library, configured the way the real families are configured:
   char            char_vocab.json (our own format; expectations computed from Python code points)
 
 The expectations (ids with and without special tokens, decoded text with and without special
-tokens, decoded text of random id sequences, pre-tokenizer pieces, normalized strings, and the
+tokens, decoded text of random id sequences, pre-tokenizer pieces, normalized strings, decoded
+token lists, and the
 Unicode classes the regex engine of HF `tokenizers` (Oniguruma) uses) are written next to them.
 Everything is committed, so `swift test` needs no Python. Run from the repository root:
 
@@ -533,6 +534,30 @@ def make_normalizers(texts):
     dump(os.path.join(OUT, "normalizers.json"), {"samples": samples, "configs": out})
 
 
+def make_decoders():
+    """What each decoder makes of each list of token strings (`decode`)."""
+    configs = [
+        decoders.ByteLevel(),
+        decoders.Metaspace(replacement="▁", prepend_scheme="first", split=True),
+        decoders.Metaspace(replacement="▁", prepend_scheme="always", split=False),
+        decoders.Metaspace(replacement="▁", prepend_scheme="never", split=True),
+        decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                           decoders.Strip(" ", 1, 0)]),
+        # (HF panics when Strip cuts a token from both ends past each other; not tested.)
+        decoders.Strip(" ", 2, 0), decoders.Strip("x", 0, 1),
+        decoders.Replace(Regex(r"\s+"), "_"), decoders.ByteFallback(), decoders.Fuse(),
+    ]
+    token_lists = [
+        [], ["▁"], ["▁▁hi", "▁▁there", "▁"], ["a▁b▁", "▁x"], ["x", "▁▁y"], [" ", "  ", "   a  "],
+        ["<0xE2>", "<0x82>", "<0xAC>", "a"], ["<0xE2>", "<0x82>", "<0xAC>", "<0xFF>"], ["<0xE2>", "<0x82>"],
+        ["<0x+A>", "<0x0a>", "<0xZZ>", "<0x41>x", "<0x-1>", "<0X41>"], ["xx x", "x", "xxxx"],
+        ["Ġhello", "Ċ", "Ã©", "ðŁĺ", "Ģ"], ["é", "ü x", "€", "ĠĠ"], ["\u00c3", "\u0301"],
+    ]
+    out = [{"decoder": json.loads(dec.__getstate__()),
+            "decoded": [dec.decode(tokens) for tokens in token_lists]} for dec in configs]
+    dump(os.path.join(OUT, "decoders.json"), {"token_lists": token_lists, "configs": out})
+
+
 def make_unicode_classes():
     """The scalars Oniguruma (HF tokenizers' regex engine) puts in each class, as ranges."""
     scalars = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
@@ -570,6 +595,7 @@ def main():
     make_char(train)
     make_pretokenizers(texts)
     make_normalizers(texts)
+    make_decoders()
     make_unicode_classes()
 
 

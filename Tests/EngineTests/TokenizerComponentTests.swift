@@ -18,6 +18,12 @@ import Testing
         let configs: [Config]
     }
 
+    private struct DecoderExpectations: Decodable {
+        struct Config: Decodable { let decoded: [String] }
+        let tokenLists: [[String]]
+        let configs: [Config]
+    }
+
     /// The JSON configurations, read with the reader the tokenizer uses.
     private func configNodes(_ file: String, key: String) throws -> [JSONNode] {
         let root = try readTokenizerJSON(TokenizerFixtures.file(file))
@@ -50,6 +56,18 @@ import Testing
             for (sample, normalized) in zip(expected.samples, config.normalized) {
                 let actual = try normalizer.apply(to: Array(sample.unicodeScalars))
                 expectSameText(String(String.UnicodeScalarView(actual)), normalized, "\(node.value) on \(sample.debugDescription)")
+            }
+        }
+    }
+
+    @Test func decodersJoinTokensExactlyAsHuggingFace() throws {
+        let expected = try TokenizerFixtures.decode(DecoderExpectations.self, from: TokenizerFixtures.file("decoders.json"))
+        let nodes = try configNodes("decoders.json", key: "decoder")
+        #expect(nodes.count == expected.configs.count)
+        for (node, config) in zip(nodes, expected.configs) {
+            let decoder = try TokenDecoder(json: node)
+            for (tokens, decoded) in zip(expected.tokenLists, config.decoded) {
+                expectSameText(try decoder.decodeChain(tokens).joined(), decoded, "\(node.value) on \(tokens)")
             }
         }
     }
