@@ -79,10 +79,11 @@ indirect enum Normalizer: Sendable {
             if !piece.isEmpty { piece.scalars.insert(contentsOf: prefix, at: 0) }
         case .replace(let pattern, let content):
             let matches = try pattern.matches(in: piece.scalars)
+            // Deleting the first scalar: what is left no longer starts at the text's start.
             if let first = matches.first, first.lowerBound == 0, !first.isEmpty, content.isEmpty {
                 piece.startsAtTextStart = false
             }
-            piece.scalars = try pattern.replacingMatches(in: piece.scalars, with: content)
+            piece.scalars = TextPattern.replacing(matches, in: piece.scalars, with: content)
         }
     }
 

@@ -34,13 +34,15 @@ public struct StreamingDetokenizer: Sendable {
         while text.last == "\u{FFFD}" { text.removeLast() }
         let piece = emit(text)
 
-        // Restart the window at the last id once everything is final and that id is an
-        // ordinary token (not a skipped special token, which would make the next token
-        // look like the first one).
-        if complete, ids.count - windowStart > Self.windowLength,
-           let last = ids.last, !(skipSpecialTokens && (try? tokenizer.decode([last], skipSpecialTokens: true))?.isEmpty == true) {
-            windowStart = ids.count - 1
-            emitted = Array(try tokenizer.decode([last], skipSpecialTokens: skipSpecialTokens).unicodeScalars)
+        // Once everything is final, restart the window at the last id. Its own text is the
+        // baseline; a token that decodes to nothing (a skipped special token) cannot start a
+        // window, as the token after it would then be decoded as the first one.
+        if complete, ids.count - windowStart > Self.windowLength {
+            let lastText = Array(try tokenizer.decode([id], skipSpecialTokens: skipSpecialTokens).unicodeScalars)
+            if !lastText.isEmpty {
+                windowStart = ids.count - 1
+                emitted = lastText
+            }
         }
         return piece
     }
@@ -52,14 +54,11 @@ public struct StreamingDetokenizer: Sendable {
         return emit(text)
     }
 
-    /// Emits the part of `text` beyond what was emitted for this window.
+    /// Emits the part of `text` beyond what was emitted for this window. (For the decoders
+    /// supported here the text of a window only ever grows at its end.)
     private mutating func emit(_ text: [Unicode.Scalar]) -> String {
-        // For the decoders we support, text only grows at the end; should a decoder ever
-        // rewrite earlier text, emit from where the two differ rather than repeat text.
-        var common = 0
-        while common < min(text.count, emitted.count), text[common] == emitted[common] { common += 1 }
-        if text.count <= common { return "" }
-        let piece = String(String.UnicodeScalarView(text[max(common, emitted.count)...]))
+        guard text.count > emitted.count else { return "" }
+        let piece = String(String.UnicodeScalarView(text[emitted.count...]))
         emitted = text
         return piece
     }

@@ -78,12 +78,15 @@ enum TextPattern: Sendable {
     }
 
     func replacingMatches(in text: [Unicode.Scalar], with content: [Unicode.Scalar]) throws -> [Unicode.Scalar] {
-        let found = try matches(in: text)
-        if found.isEmpty { return text }
+        Self.replacing(try matches(in: text), in: text, with: content)
+    }
+
+    static func replacing(_ matches: [Range<Int>], in text: [Unicode.Scalar], with content: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        if matches.isEmpty { return text }
         var result: [Unicode.Scalar] = []
         result.reserveCapacity(text.count)
         var previous = 0
-        for match in found {
+        for match in matches {
             result.append(contentsOf: text[previous..<match.lowerBound])
             result.append(contentsOf: content)
             previous = match.upperBound
