@@ -30,7 +30,8 @@ struct HuggingFaceTokenizer: Tokenizer {
         var added: [AddedToken] = []
         for node in try root.optional("added_tokens")?.array() ?? [] {
             let token = try AddedToken(json: node)
-            // A token already in the model vocabulary keeps the model's id, as in HF.
+            // HF gives a token that is also in the model vocabulary the model's id; a file
+            // that says otherwise is inconsistent.
             if let modelId = model.vocabulary[Array(token.content.unicodeScalars)], modelId != token.id {
                 throw node.error("added token '\(token.content)' has id \(token.id) but the vocabulary says \(modelId)")
             }

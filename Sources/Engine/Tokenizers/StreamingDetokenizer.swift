@@ -1,7 +1,8 @@
 /// Turns a stream of ids into text without ever emitting half a UTF-8 character:
 /// `append(id)` returns the text that became final with this id (maybe ""), and `finish()`
 /// returns what is still held back at the end of the stream. All the pieces together equal
-/// `tokenizer.decode(allIds, skipSpecialTokens:)` exactly.
+/// `tokenizer.decode(allIds, skipSpecialTokens:)` exactly. Special tokens are skipped unless
+/// asked for, as generated text is usually shown.
 ///
 /// Text is held back while it may still change: a trailing U+FFFD (an unfinished UTF-8
 /// sequence) and, for ByteFallback decoders, a trailing run of `<0xNN>` tokens (HF decodes a
@@ -19,7 +20,7 @@ public struct StreamingDetokenizer: Sendable {
     private var emitted: [Unicode.Scalar] = []
     private static let windowLength = 8
 
-    public init(tokenizer: any Tokenizer, skipSpecialTokens: Bool = false) {
+    public init(tokenizer: any Tokenizer, skipSpecialTokens: Bool = true) {
         self.tokenizer = tokenizer
         self.skipSpecialTokens = skipSpecialTokens
     }
