@@ -66,7 +66,7 @@ El niño comió piñas en el año 2023. ¿Qué tal? ¡Olé!
 Emoji: 👋🏽 👨‍👩‍👧‍👦 🇫🇷 ❤️ 🙂 🎉 — “quotes” and ‘single’ … done.
 """
 
-SHAKESPEARE_CHUNK_CHARS = 2500
+SHAKESPEARE_CHUNK_CHARS = 1500
 
 
 def read_corpus():
@@ -198,7 +198,7 @@ def write(name, tok, texts, rng, extra_decodes=(), legacy_merges=False):
         # Older files (Llama 2's among them) write each merge as one "left right" string.
         data = json.loads(text)
         data["model"]["merges"] = [" ".join(pair) for pair in data["model"]["merges"]]
-        text = json.dumps(data, ensure_ascii=False)
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # The test loads exactly the file the expectations come from.
     tok = Tokenizer.from_str(text)
     with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
