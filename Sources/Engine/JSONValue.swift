@@ -49,7 +49,16 @@ public enum JSONValue: Codable, Sendable, Equatable {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw EngineError("\(file): not valid JSON (\(describe(error)))")
+            // JSONDecoder does not say where the problem is; JSONSerialization does.
+            var detail = describe(error)
+            do {
+                _ = try JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)
+            } catch {
+                if let location = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String {
+                    detail = location
+                }
+            }
+            throw EngineError("\(file): not valid JSON (\(detail))")
         }
     }
 

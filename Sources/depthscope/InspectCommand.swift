@@ -91,7 +91,8 @@ struct InspectCommand: ParsableCommand {
         let windows = Set(r.slidingWindow.map { $0.map(String.init) ?? "full" })
         let attention =
             windows == ["full"]
-            ? "full causal" : "sliding window " + r.slidingWindow.map { $0.map(String.init) ?? "full" }.joined(separator: ",")
+            ? "full causal"
+            : "sliding window per layer: " + r.slidingWindow.map { $0.map(String.init) ?? "full" }.joined(separator: ", ")
         var rope = "\(r.rope.ropeType), theta \(r.rope.ropeTheta)"
         if let factor = r.rope.factor { rope += ", factor \(factor)" }
         let lines: [(String, String)] = [
