@@ -163,7 +163,7 @@ extension Model {
                 let visible = keyPosition <= position && window.map { position - keyPosition < $0 } ?? true
                 weights[row] =
                     visible
-                    ? dot(F32Element.self, UnsafeRawPointer(cache.key(row) + kvOffset), query, headDim) * scale
+                    ? dotF32(cache.key(row) + kvOffset, query, count: headDim) * scale
                     : -Float.infinity
             }
             softmax(weights, count: rows)

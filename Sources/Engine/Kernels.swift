@@ -45,7 +45,12 @@ enum F16Element: WeightElement {
     static var byteSize: Int { 2 }
     @inline(__always)
     static func load16(_ base: UnsafeRawPointer, _ index: Int) -> Vector16 {
-        Vector16(base.loadUnaligned(fromByteOffset: index * 2, as: SIMD16<Float16>.self))
+        // Lane by lane so it inlines into vcvtph2ps; the generic SIMD initializer
+        // becomes an out-of-line call here.
+        let halves = base.loadUnaligned(fromByteOffset: index * 2, as: SIMD16<Float16>.self)
+        var result = Vector16()
+        for lane in 0..<16 { result[lane] = Float(halves[lane]) }
+        return result
     }
     @inline(__always)
     static func load1(_ base: UnsafeRawPointer, _ index: Int) -> Float {
@@ -59,8 +64,9 @@ enum BF16Element: WeightElement {
     @inline(__always)
     static func load16(_ base: UnsafeRawPointer, _ index: Int) -> Vector16 {
         let halves = base.loadUnaligned(fromByteOffset: index * 2, as: SIMD16<UInt16>.self)
-        let words = SIMD16<UInt32>(truncatingIfNeeded: halves) &<< 16
-        return unsafeBitCast(words, to: Vector16.self)
+        var words = SIMD16<UInt32>()
+        for lane in 0..<16 { words[lane] = UInt32(halves[lane]) }  // inlines, unlike the SIMD init
+        return unsafeBitCast(words &<< 16, to: Vector16.self)
     }
     @inline(__always)
     static func load1(_ base: UnsafeRawPointer, _ index: Int) -> Float {
@@ -106,12 +112,42 @@ func matrixVector<E: WeightElement>(
     }
 }
 
+// Concrete entry points. Debug builds compile file by file, and a generic function called
+// from another file is not specialised there (each element load becomes a call through a
+// witness table, ~10x slower), so other files call only these.
+
+/// y = W x for a row-major f32, f16 or bf16 matrix (`dtype` must be computable).
+func matrixVector(
+    dtype: TensorDType, _ weights: UnsafeRawPointer, rows: Int, columns: Int,
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
+) {
+    switch dtype {
+    case .f16: matrixVector(F16Element.self, weights, rows: rows, columns: columns, x, y)
+    case .bf16: matrixVector(BF16Element.self, weights, rows: rows, columns: columns, x, y)
+    default: matrixVector(F32Element.self, weights, rows: rows, columns: columns, x, y)
+    }
+}
+
+/// Widens `count` stored elements to f32 (embedding rows, norm weights, biases).
+func widen(dtype: TensorDType, _ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>, count: Int) {
+    switch dtype {
+    case .f16: for i in 0..<count { destination[i] = F16Element.load1(source, i) }
+    case .bf16: for i in 0..<count { destination[i] = BF16Element.load1(source, i) }
+    default: destination.update(from: source.assumingMemoryBound(to: Float.self), count: count)
+    }
+}
+
+/// Dot product of two f32 vectors.
+func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    dot(F32Element.self, UnsafeRawPointer(a), b, count)
+}
+
 /// y = x * rsqrt(mean(x^2) + eps) * weight (RMSNorm, as HF computes it in f32).
 func rmsNorm(
     _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, epsilon: Float,
     into y: UnsafeMutablePointer<Float>, count: Int
 ) {
-    let squares = dot(F32Element.self, UnsafeRawPointer(x), x, count)
+    let squares = dotF32(x, x, count: count)
     let scale = 1 / (squares / Float(count) + epsilon).squareRoot()
     for i in 0..<count {
         y[i] = weight[i] * (x[i] * scale)

@@ -34,25 +34,13 @@ public final class WeightMatrix: Sendable {
 
     /// y = W x, with `x` of `columns` and `y` of `rows` floats.
     public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        let weights = UnsafeRawPointer(storage.pointer)
-        switch dtype {
-        case .f16: matrixVector(F16Element.self, weights, rows: rows, columns: columns, x, y)
-        case .bf16: matrixVector(BF16Element.self, weights, rows: rows, columns: columns, x, y)
-        default: matrixVector(F32Element.self, weights, rows: rows, columns: columns, x, y)
-        }
+        matrixVector(dtype: dtype, UnsafeRawPointer(storage.pointer), rows: rows, columns: columns, x, y)
     }
 
     /// Writes row `index` as f32 into `destination` (`columns` floats): embedding lookup.
     public func row(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
         let start = UnsafeRawPointer(storage.pointer) + index * columns * dtype.byteSize
-        switch dtype {
-        case .f16:
-            for i in 0..<columns { destination[i] = F16Element.load1(start, i) }
-        case .bf16:
-            for i in 0..<columns { destination[i] = BF16Element.load1(start, i) }
-        default:
-            destination.update(from: start.assumingMemoryBound(to: Float.self), count: columns)
-        }
+        widen(dtype: dtype, start, into: destination, count: columns)
     }
 }
 
@@ -71,14 +59,8 @@ public final class WeightVector: Sendable {
         self.name = name
         self.count = count
         self.storage = try AlignedBuffer(byteCount: count * 4)
-        let destination = storage.floats()
-        guard let source = bytes.baseAddress else { return }
-        for i in 0..<count {
-            switch dtype {
-            case .f16: destination[i] = F16Element.load1(source, i)
-            case .bf16: destination[i] = BF16Element.load1(source, i)
-            default: destination[i] = F32Element.load1(source, i)
-            }
+        if let source = bytes.baseAddress {
+            widen(dtype: dtype, source, into: storage.floats(), count: count)
         }
     }
 
