@@ -84,13 +84,15 @@ public struct Sampler: Sendable {
         var kept = vocabulary
         let truncates = (parameters.topK > 0 && parameters.topK < vocabulary) || parameters.topP < 1
         if truncates {
+            kept = gatherLikeliest()
             // Most likely first; ties by lower id, so the order never depends on the sort.
-            for i in 0..<vocabulary { candidates[i] = i }
-            candidates.sort { a, b in scores[a] != scores[b] ? scores[a] > scores[b] : a < b }
+            scores.withUnsafeBufferPointer { score in
+                candidates[0..<kept].sort { a, b in score[a] != score[b] ? score[a] > score[b] : a < b }
+            }
             if parameters.topK > 0 { kept = min(kept, parameters.topK) }
             if parameters.topP < 1 {
                 var total: Float = 0
-                for i in 0..<kept { total += scores[candidates[i]] }
+                for i in 0..<vocabulary { total += scores[i] }
                 var cumulative: Float = 0
                 var count = 0
                 while count < kept, cumulative < parameters.topP * total {
@@ -123,6 +125,31 @@ public struct Sampler: Sendable {
             if target < cumulative { return candidates[i] }
         }
         return candidates[kept - 1]
+    }
+
+    /// Puts into `candidates[0..<n]` every token whose score is at least some threshold,
+    /// lowering the threshold until those tokens hold top-k's count and top-p's mass, and
+    /// returns n. Every token left out is less likely than every token gathered, so sorting
+    /// only the gathered ones gives the head of the full ranking (sorting all 32k+ ids per
+    /// token would cost more than the forward pass of a small model).
+    private mutating func gatherLikeliest() -> Int {
+        let vocabulary = scores.count
+        var total: Float = 0
+        for i in 0..<vocabulary { total += scores[i] }
+        let neededCount = parameters.topK > 0 ? min(parameters.topK, vocabulary) : 1
+        let neededMass = parameters.topP < 1 ? parameters.topP * total : 0
+        var threshold: Float = 1e-2  // scores are exp(logit - max), so the best is 1
+        while true {
+            var count = 0
+            var mass: Float = 0
+            for i in 0..<vocabulary where scores[i] >= threshold {
+                candidates[count] = i
+                count += 1
+                mass += scores[i]
+            }
+            if threshold == 0 || (count >= neededCount && mass >= neededMass) { return count }
+            threshold = threshold > 1e-30 ? threshold * 1e-4 : 0
+        }
     }
 
     /// Penalises each distinct token of `history` once, as HF does: negative logits are

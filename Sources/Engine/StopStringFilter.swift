@@ -15,6 +15,7 @@ public struct StopStringFilter: Sendable {
     /// `stopped` is true and everything from the stop string on is dropped.
     public mutating func push(_ text: String) -> String {
         guard !stopped else { return "" }
+        guard !stopStrings.isEmpty else { return text }
         pending += Array(text.utf8)
         if let cut = earliestStop() {
             stopped = true
