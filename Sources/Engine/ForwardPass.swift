@@ -60,6 +60,10 @@ extension Model {
         if appendToCache {
             try writeKeyValue(layer, normed: state.normed, position: position, cache: cache, state: state)
         }
+        guard cache.count <= state.contextLength else {
+            throw EngineError(
+                "the KV cache holds \(cache.count) rows but the run state was made for \(state.contextLength)")
+        }
         attend(layer, position: position, cache: cache, state: state)
 
         weights.output.multiply(state.attentionOutput.pointer, into: state.projected.pointer)
@@ -150,7 +154,7 @@ extension Model {
         let groupSize = config.numAttentionHeads / config.numKeyValueHeads
         let scale = 1 / Float(headDim).squareRoot()
         let window = layers[layer].window
-        let rows = min(cache.count, state.contextLength)
+        let rows = cache.count
         state.setAttendedRows(rows)
         state.attentionOutput.fill(with: 0)
 

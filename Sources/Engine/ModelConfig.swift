@@ -30,7 +30,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var maxPositionEmbeddings: Int
     public var rmsNormEps: Float
     public var tieWordEmbeddings: Bool
-    /// Llama: biases on q/k/v/o projections. Qwen2 always has q/k/v biases (see `hasQKVBias`).
+    /// Llama only: biases on q/k/v/o projections. Qwen2 always has q/k/v biases and
+    /// Mistral none, whatever this key says, as in transformers (see `hasQKVBias`).
     public var attentionBias: Bool
     public var mlpBias: Bool
     public var rope: RopeParameters
@@ -46,7 +47,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     public var kvDim: Int { numKeyValueHeads * headDim }
     public var queryDim: Int { numAttentionHeads * headDim }
-    public var hasQKVBias: Bool { modelType == .qwen2 || attentionBias }
+    public var hasQKVBias: Bool { modelType == .qwen2 || (modelType == .llama && attentionBias) }
     public var hasOutputBias: Bool { modelType == .llama && attentionBias }
     public var hasMLPBias: Bool { modelType == .llama && mlpBias }
 

@@ -19,7 +19,7 @@ struct DetokenizeCommand: ParsableCommand {
         let tokenizer = try tokenizerOptions.load()
         let ids = try Self.parseIds(StandardStreams.readAllText())
         let text = try tokenizer.decode(ids, skipSpecialTokens: skipSpecialTokens)
-        StandardStreams.write(text)
+        try StandardStreams.write(text)
     }
 
     static func parseIds(_ input: String) throws -> [Int] {

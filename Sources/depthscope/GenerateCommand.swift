@@ -71,9 +71,9 @@ struct GenerateCommand: ParsableCommand {
         let options = GenerationOptions(
             maxNewTokens: maxTokens, sampling: sampling, stopStrings: stop, stopTokens: stopTokens)
 
-        if echo { StandardStreams.write(prompt) }
+        if echo { try StandardStreams.write(prompt) }
         let result = try generator.generate(prompt: promptIds, options: options) { piece in
-            StandardStreams.write(piece)
+            try StandardStreams.write(piece)
         }
         if result.stopReason == .contextLimit {
             StandardStreams.writeError(

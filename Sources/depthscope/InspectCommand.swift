@@ -37,6 +37,7 @@ struct InspectCommand: ParsableCommand {
         var checkpointFiles: [String]
         var tokenizer: String?
         var tokenizerVocabSize: Int?
+        var tokenizerError: String?
 
         enum CodingKeys: String, CodingKey {
             case folder, architectures, layers, rope, parameters, tokenizer
@@ -56,6 +57,7 @@ struct InspectCommand: ParsableCommand {
             case checkpointBytes = "checkpoint_bytes"
             case checkpointFiles = "checkpoint_files"
             case tokenizerVocabSize = "tokenizer_vocab_size"
+            case tokenizerError = "tokenizer_error"
         }
     }
 
@@ -65,8 +67,20 @@ struct InspectCommand: ParsableCommand {
         let config = try ModelConfig.load(folder: folder)
         let loader = try WeightLoader(folder: folder)
         let model = try Model(folder: folder, config: config, loader: loader)
-        // A model without a tokenizer is still a model (logits work with --tokens).
-        let tokenizer = try? loadTokenizer(folder: folder)
+        // A model without a tokenizer is still a model (logits work with --tokens), and a
+        // broken tokenizer should not hide the rest of the report.
+        var tokenizer: (any Tokenizer)?
+        var tokenizerError: String?
+        let tokenizerFiles = ["tokenizer.json", "char_vocab.json"].filter {
+            FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0))
+        }
+        if !tokenizerFiles.isEmpty {
+            do {
+                tokenizer = try loadTokenizer(folder: folder)
+            } catch let error as EngineError {
+                tokenizerError = error.message
+            }
+        }
         let report = Report(
             folder: folder, modelType: config.modelType.rawValue, architectures: config.architectures,
             layers: config.numHiddenLayers, hiddenSize: config.hiddenSize,
@@ -77,8 +91,8 @@ struct InspectCommand: ParsableCommand {
             weightDtypes: model.matrixDTypes, configDtype: config.dtype, weightBytes: model.weightBytes,
             checkpointBytes: loader.checkpoint.dataBytes,
             checkpointFiles: loader.checkpoint.files.map { ($0.path as NSString).lastPathComponent },
-            tokenizer: tokenizer?.kind, tokenizerVocabSize: tokenizer?.vocabularySize)
-        StandardStreams.write(json ? try jsonText(report) : text(report))
+            tokenizer: tokenizer?.kind, tokenizerVocabSize: tokenizer?.vocabularySize, tokenizerError: tokenizerError)
+        try StandardStreams.write(json ? try jsonText(report) : text(report))
     }
 
     private func jsonText(_ report: Report) throws -> String {
@@ -110,7 +124,8 @@ struct InspectCommand: ParsableCommand {
             ("dtype", r.weightDtypes.joined(separator: ", ") + (r.configDtype.map { " (config: \($0))" } ?? "")),
             ("weight bytes", formatted(r.weightBytes) + " in memory, " + formatted(r.checkpointBytes) + " in "
                 + r.checkpointFiles.joined(separator: ", ")),
-            ("tokenizer", r.tokenizer.map { "\($0), \(r.tokenizerVocabSize ?? 0) ids" } ?? "none found"),
+            ("tokenizer", r.tokenizer.map { "\($0), \(r.tokenizerVocabSize ?? 0) ids" }
+                ?? r.tokenizerError.map { "unreadable: \($0)" } ?? "none found"),
         ]
         return lines.map { $0.0.padding(toLength: 13, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"
     }

@@ -39,7 +39,7 @@ struct LogitsCommand: ParsableCommand {
             output += "]"
         }
         output += "]}\n"
-        StandardStreams.write(output)
+        try StandardStreams.write(output)
     }
 }
 

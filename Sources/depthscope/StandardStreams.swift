@@ -20,13 +20,20 @@ enum StandardStreams {
         return text
     }
 
-    /// Writes at once (one write call, no buffering), so streamed text appears per token.
-    static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+    /// Writes at once (no buffering), so streamed text appears per token. A closed or
+    /// failing stdout is an error (generation stops) rather than a trap.
+    static func write(_ text: String) throws {
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error
+            throw EngineError("stdout: cannot write (\((underlying ?? error).localizedDescription))")
+        }
     }
 
+    /// Best effort: there is nowhere left to report a failure to write to stderr.
     static func writeError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
     }
 
     private static func firstInvalidUTF8Offset(_ data: Data) -> Int {

@@ -19,7 +19,7 @@ struct TokenizeCommand: ParsableCommand {
         let tokenizer = try tokenizerOptions.load()
         let text = try StandardStreams.readAllText()
         let ids = try tokenizer.encode(text, addSpecialTokens: addSpecialTokens)
-        StandardStreams.write("{\"ids\": [\(ids.map(String.init).joined(separator: ", "))]}\n")
+        try StandardStreams.write("{\"ids\": [\(ids.map(String.init).joined(separator: ", "))]}\n")
     }
 }
 
