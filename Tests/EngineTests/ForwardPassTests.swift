@@ -149,3 +149,19 @@ import Testing
         #expect(values == [0, 0])
     }
 }
+
+@Suite struct FlopsTests {
+    /// The layer count from the config equals two operations per weight actually loaded,
+    /// plus attention's two products per head dimension and row.
+    @Test func layerFlopsCountEveryWeightTwice() throws {
+        let model = try Model(folder: Fixtures.model("llama3"))
+        let layer = model.layers[0]
+        let weights = [layer.query, layer.key, layer.value, layer.output, layer.gate, layer.up, layer.down]
+            .reduce(0) { $0 + $1.rows * $1.columns }
+        let rows = 5
+        let attention = 2 * 2 * model.config.numAttentionHeads * model.config.headDim * rows
+        #expect(model.decoderLayerFlops(attendedRows: rows) == Double(2 * weights + attention))
+        #expect(model.logitsFlops == Double(2 * model.lmHead.rows * model.lmHead.columns))
+        #expect(model.keyValueFlops == Double(2 * (layer.key.rows * layer.key.columns + layer.value.rows * layer.value.columns)))
+    }
+}
