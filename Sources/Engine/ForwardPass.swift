@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The forward pass as building blocks, one token at a time (llama2.c's `forward`, cut
 /// into the pieces an adaptive-depth architecture needs):
 ///
