@@ -118,6 +118,12 @@ public final class Generator {
                 reason = .contextLimit
             }
         }
+        if reason != .stopString {
+            // Text the detokenizer held back (e.g. a space it shows only before more text).
+            let held = filter.push(try detokenizer.finish())
+            text += held
+            if !held.isEmpty { try onText(held) }
+        }
         let tail = filter.flush()
         if !tail.isEmpty {
             text += tail
