@@ -236,3 +236,25 @@ func writeCharVocabulary(into folder: TemporaryFolder) throws {
         #expect(result.stderr.contains("--model"))
     }
 }
+
+/// The tokenize/detokenize contract with real HF tokenizer.json files: for each family, the
+/// three longest texts of the tokenizer fixtures (the hard multilingual ones) go through
+/// the binary's stdin and must give HF's ids, and the ids must decode to HF's text.
+@Suite struct CommandLineTokenizerTests {
+    @Test(arguments: TokenizerFixtures.huggingFaceNames)
+    func tokenizeAndDetokenizeMatchHF(name: String) throws {
+        let file = TokenizerFixtures.folder(name) + "/tokenizer.json"
+        let cases = try TokenizerExpectations.load(name).cases.sorted { $0.text.utf8.count > $1.text.utf8.count }.prefix(3)
+        for testCase in cases {
+            let tokenized = try Depthscope.run(["tokenize", "--tokenizer", file], stdin: Data(testCase.text.utf8))
+            #expect(tokenized.status == 0, "\(tokenized.stderr)")
+            struct Ids: Decodable { let ids: [Int] }
+            let ids = try JSONDecoder().decode(Ids.self, from: tokenized.stdout).ids
+            #expect(ids == testCase.idsWithSpecial, "\(name): \(testCase.text.prefix(40))")
+
+            let detokenized = try Depthscope.run(["detokenize", "--tokenizer", file], stdin: tokenized.stdout)
+            #expect(detokenized.status == 0, "\(detokenized.stderr)")
+            #expect(detokenized.stdout == Data((testCase.decoded ?? testCase.text).utf8), "\(name)")
+        }
+    }
+}
