@@ -16,10 +16,14 @@ expected.json:
     {"description": str,
      "tokens": [int, ...],                  # fed one per position from position 0
      "logits": [[float, ...], ...],         # one row of vocab_size logits per position
-     "greedy": {"prompt": [int, ...], "generated": [int, ...], "min_margin": float}}
+     "greedy": {"prompt": [int, ...], "generated": [int, ...], "min_margin": float},
+     "text": {"prompt": str, "generated": str}}
 "greedy" (only some fixtures) is HF `generate(do_sample=False)` with no EOS; min_margin is
 the smallest gap between the best and second-best logit along the way, so a reader can
-see the argmax is not a coin toss in f32.
+see the argmax is not a coin toss in f32. "text" (only fixtures that ship a tokenizer):
+greedy's prompt as text (encoded with special tokens it gives greedy.prompt) and the
+generated text as HF's TextStreamer shows it: decode(prompt + generated) minus
+decode(prompt), special tokens skipped.
 """
 
 import json
@@ -28,6 +32,7 @@ import shutil
 from pathlib import Path
 
 import torch
+from tokenizers import Tokenizer
 from transformers import (
     AutoModelForCausalLM,
     LlamaConfig,
@@ -40,6 +45,7 @@ from transformers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "Tests" / "EngineTests" / "Fixtures" / "models"
+TOKENIZERS = ROOT / "Tests" / "EngineTests" / "Fixtures" / "tokenizers"
 
 # Small on purpose: every fixture is committed. 2 layers, hidden 32, vocabulary 96.
 BASE = dict(
@@ -124,7 +130,8 @@ def greedy(folder: Path, prompt: list[int], count: int) -> dict:
 
 
 def build(name, description, model_class, config, seed, dtype=torch.float32, transformers4=False,
-          shard_size=None, greedy_tokens=0, check_window=None):
+          shard_size=None, greedy_tokens=0, check_window=None, tokenizer=None, prompt=None,
+          sequence_length=SEQUENCE_LENGTH):
     folder = OUT / name
     shutil.rmtree(folder, ignore_errors=True)
     config._attn_implementation = "eager"
@@ -140,7 +147,7 @@ def build(name, description, model_class, config, seed, dtype=torch.float32, tra
         rewrite_as_transformers_4(folder)
 
     generator = torch.Generator().manual_seed(seed + 1)
-    tokens = torch.randint(0, config.vocab_size, (SEQUENCE_LENGTH,), generator=generator).tolist()
+    tokens = torch.randint(0, config.vocab_size, (sequence_length,), generator=generator).tolist()
     logits = reference_logits(folder, tokens)
     assert logits.abs().max() > 1, f"{name}: logits too small for a meaningful tolerance"
 
@@ -160,8 +167,24 @@ def build(name, description, model_class, config, seed, dtype=torch.float32, tra
         "tokens": tokens,
         "logits": [[round(float(x), 6) for x in row] for row in logits],
     }
-    if greedy_tokens:
+    if tokenizer:
+        # A model folder with its tokenizer, generating from a text prompt.
+        shutil.copy(tokenizer, folder / "tokenizer.json")
+        hf_tokenizer = Tokenizer.from_file(str(tokenizer))
+        prompt_ids = hf_tokenizer.encode(prompt, add_special_tokens=True).ids
+        expected["greedy"] = greedy(folder, prompt_ids, greedy_tokens)
+        generated = expected["greedy"]["generated"]
+        special = {i for i, token in hf_tokenizer.get_added_tokens_decoder().items() if token.special}
+        assert not special & set(generated), f"{name}: greedy text contains special tokens"
+        shown_prompt = hf_tokenizer.decode(prompt_ids, skip_special_tokens=True)
+        shown_all = hf_tokenizer.decode(prompt_ids + generated, skip_special_tokens=True)
+        assert shown_all.startswith(shown_prompt)
+        expected["text"] = {"prompt": prompt, "generated": shown_all[len(shown_prompt):]}
+        assert any(ord(c) > 0x7F and c != "\ufffd" for c in expected["text"]["generated"]), \
+            f"{name}: no multi-byte character in the greedy text"
+    elif greedy_tokens:
         expected["greedy"] = greedy(folder, tokens[:4], greedy_tokens)
+    if greedy_tokens:
         assert expected["greedy"]["min_margin"] > 1e-3, f"{name}: greedy path has a near-tie"
     (folder / "expected.json").write_text(json.dumps(expected, separators=(",", ":")) + "\n")
     size = sum(f.stat().st_size for f in folder.iterdir())
@@ -210,6 +233,20 @@ def main() -> None:
     build("llama-sharded", "Llama in shards with model.safetensors.index.json (BF16, untied)",
           LlamaForCausalLM, LlamaConfig(**BASE, num_key_value_heads=2), seed=8, dtype=torch.bfloat16,
           shard_size="20KB")
+
+    # Random weights rarely say anything multi-byte: take the first seed whose greedy text
+    # does (and has no special tokens or near-ties), so streaming UTF-8 is exercised.
+    for seed in range(9, 200):
+        try:
+            build("llama3-tokenizer", "Llama 3 style with its byte-level tokenizer.json: greedy text from a text prompt",
+                  LlamaForCausalLM,
+                  LlamaConfig(**{**BASE, "vocab_size": 1011}, num_key_value_heads=2, tie_word_embeddings=True,
+                              bos_token_id=1005, eos_token_id=1006),
+                  seed=seed, dtype=torch.bfloat16, greedy_tokens=24, sequence_length=4,
+                  tokenizer=TOKENIZERS / "llama3" / "tokenizer.json", prompt="Café 東京 🙂 to be")
+            break
+        except AssertionError as error:
+            print(f"  seed {seed} rejected: {error}")
 
 
 if __name__ == "__main__":

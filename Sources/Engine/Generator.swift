@@ -123,6 +123,7 @@ public final class Generator {
             let held = filter.push(try detokenizer.finish())
             text += held
             if !held.isEmpty { try onText(held) }
+            if filter.stopped { reason = .stopString }
         }
         let tail = filter.flush()
         if !tail.isEmpty {

@@ -258,3 +258,17 @@ func writeCharVocabulary(into folder: TemporaryFolder) throws {
         }
     }
 }
+
+extension CommandLineTests {
+    @Test func generateWithAnHFTokenizerPrintsHFsText() throws {
+        let expected = try ExpectedLogits.load("llama3-tokenizer")
+        let text = try #require(expected.text)
+        let count = try #require(expected.greedy).generated.count
+        let result = try Depthscope.run([
+            "generate", "--model", Fixtures.model("llama3-tokenizer"), "--prompt", text.prompt,
+            "-n", String(count), "--temperature", "0",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == Data(text.generated.utf8))
+    }
+}

@@ -26,6 +26,28 @@ import Testing
 
     func text(_ ids: [Int]) -> String { ids.map { LetterTokenizer(vocabularySize: 96).displayText($0) }.joined() }
 
+    /// A model folder with an HF tokenizer.json: generation from a text prompt streams the
+    /// text HF shows for the same greedy ids (byte-level pieces joined into whole characters).
+    @Test func generatesHFsTextFromATextPrompt() throws {
+        let expected = try ExpectedLogits.load("llama3-tokenizer")
+        let greedy = try #require(expected.greedy)
+        let text = try #require(expected.text)
+        let folder = Fixtures.model("llama3-tokenizer")
+        let model = try Model(folder: folder)
+        let tokenizer = try loadTokenizer(folder: folder)
+        let prompt = try tokenizer.encode(text.prompt, addSpecialTokens: true)
+        #expect(prompt == greedy.prompt)
+        var pieces: [String] = []
+        let result = try Generator(runner: VanillaRunner(model: model, capacity: 64), tokenizer: tokenizer).generate(
+            prompt: prompt,
+            options: GenerationOptions(maxNewTokens: greedy.generated.count, sampling: .greedy)
+        ) { pieces.append($0) }
+        #expect(result.generatedTokens == greedy.generated)
+        #expect(Array(pieces.joined().unicodeScalars) == Array(text.generated.unicodeScalars))
+        // Every piece is whole characters: no piece ends inside a UTF-8 sequence.
+        #expect(pieces.allSatisfy { !$0.unicodeScalars.contains("\u{FFFD}") })
+    }
+
     @Test func stopStringEndsGenerationAndIsNotEmitted() throws {
         // Stop on the text of generated tokens 3 and 4.
         let stop = text(Array(greedyTokens[2...3]))

@@ -13,6 +13,7 @@ enum Fixtures {
     /// The parity fixtures written by training/make_model_fixtures.py.
     static let modelNames = [
         "llama2", "llama3", "llama-mqa", "mistral", "qwen2", "llama-bf16", "llama-f16", "llama-sharded",
+        "llama3-tokenizer",
     ]
 }
 
@@ -22,10 +23,16 @@ struct ExpectedLogits: Decodable {
         let prompt: [Int]
         let generated: [Int]
     }
+    /// Fixtures that ship a tokenizer: the prompt text and the generated text as shown.
+    struct Text: Decodable {
+        let prompt: String
+        let generated: String
+    }
     let description: String
     let tokens: [Int]
     let logits: [[Float]]
     let greedy: Greedy?
+    let text: Text?
 
     static func load(_ name: String) throws -> ExpectedLogits {
         let data = try Data(contentsOf: Fixtures.models.appendingPathComponent(name).appendingPathComponent("expected.json"))
@@ -71,8 +78,8 @@ final class TemporaryFolder {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// A tokenizer for engine tests: id i is the single character at code point 0x21 + i
-/// ("!", "\"", "#", ...), so every id has distinct, printable text.
+/// A tokenizer for engine tests: id i is the single character at code point 0x4E00 + i
+/// (CJK ideographs), so every id has distinct, printable, multi-byte text.
 struct LetterTokenizer: Tokenizer {
     let vocabularySize: Int
     var kind: String { "test-letters" }
@@ -80,7 +87,7 @@ struct LetterTokenizer: Tokenizer {
     var eosTokenId: Int? { nil }
 
     func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
-        text.unicodeScalars.map { Int($0.value) - 0x21 }
+        text.unicodeScalars.map { Int($0.value) - 0x4E00 }
     }
 
     func decode(_ ids: [Int], skipSpecialTokens: Bool) throws -> String {
@@ -88,7 +95,7 @@ struct LetterTokenizer: Tokenizer {
     }
 
     func displayText(_ id: Int) -> String {
-        String(UnicodeScalar(UInt8(0x21 + id)))
+        UnicodeScalar(UInt32(0x4E00 + id)).map { String($0) } ?? "?"
     }
 }
 
