@@ -8,9 +8,11 @@ library, configured the way the real families are configured:
   llama3          Split(Llama 3 regex) + ByteLevel, ignore_merges, TemplateProcessing BOS
   qwen2           NFC + Split(Qwen2 regex) + ByteLevel, a normalized added token
   llama2          SentencePiece BPE (trained with sentencepiece) converted as HF converts Llama 2:
-                  Prepend+Replace normalizer, byte fallback, Replace/ByteFallback/Fuse/Strip decoder
+                  Prepend+Replace normalizer, byte fallback, Replace/ByteFallback/Fuse/Strip decoder,
+                  merges written the older way ("left right" strings)
   mistral         the same kind of SentencePiece BPE with a Metaspace(first, split=false) pre-tokenizer
   metaspace-unk   NFKC + regex Replace normalizer, Metaspace(always, split), fused <unk>, Metaspace decoder
+  metaspace-unk-unfused   the same vocabulary, unfused <unk>, Metaspace(never, no split)
   roberta         ByteLevel(add_prefix_space), RobertaProcessing, <mask> with lstrip
   char            char_vocab.json (our own format; expectations computed from Python code points)
 
@@ -64,7 +66,7 @@ El niño comió piñas en el año 2023. ¿Qué tal? ¡Olé!
 Emoji: 👋🏽 👨‍👩‍👧‍👦 🇫🇷 ❤️ 🙂 🎉 — “quotes” and ‘single’ … done.
 """
 
-SHAKESPEARE_CHUNK_CHARS = 2500
+SHAKESPEARE_CHUNK_CHARS = 1500
 
 
 def read_corpus():
@@ -188,13 +190,19 @@ def byte_token_ids(tok, hexes):
     return [tok.token_to_id(f"<0x{h}>") for h in hexes]
 
 
-def write(name, tok, texts, rng, extra_decodes=()):
+def write(name, tok, texts, rng, extra_decodes=(), legacy_merges=False):
     folder = os.path.join(OUT, name)
     os.makedirs(folder, exist_ok=True)
-    # Round-trip through JSON first: the test loads exactly the file we check against.
-    tok = Tokenizer.from_str(tok.to_str())
+    text = tok.to_str()
+    if legacy_merges:
+        # Older files (Llama 2's among them) write each merge as one "left right" string.
+        data = json.loads(text)
+        data["model"]["merges"] = [" ".join(pair) for pair in data["model"]["merges"]]
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # The test loads exactly the file the expectations come from.
+    tok = Tokenizer.from_str(text)
     with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
-        f.write(tok.to_str())
+        f.write(text)
     specials = [t.content for t in tok.get_added_tokens_decoder().values() if t.special]
     expected = {
         "tokenizers_version": tokenizers.__version__,
@@ -438,7 +446,7 @@ def make_llama2(train, texts, rng):
     # A normalized added token: HF matches it in the normalized text ("▁xyzzy").
     tok.add_tokens([AddedToken("xyzzy", normalized=True)])
     extra = texts + ["say xyzzy twice: xyzzy xyzzyxyzzy", "xyzzy"]
-    write("llama2", tok, extra, rng, sentencepiece_decodes(tok))
+    write("llama2", tok, extra, rng, sentencepiece_decodes(tok), legacy_merges=True)
 
 
 def make_mistral(train, texts, rng):
@@ -460,6 +468,14 @@ def make_metaspace_unk(train, texts, rng):
     tok.post_processor = processors.TemplateProcessing(
         single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", tok.token_to_id("</s>"))])
     write("metaspace-unk", tok, texts, rng)
+
+    # The same vocabulary with unknown characters not fused, and no leading "▁" at all.
+    data = json.loads(tok.to_str())
+    data["model"]["fuse_unk"] = False
+    data["normalizer"] = None
+    data["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "never", "split": False}
+    data["decoder"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "never", "split": False}
+    write("metaspace-unk-unfused", Tokenizer.from_str(json.dumps(data)), short(texts), rng)
 
 
 # --- character vocabulary ---------------------------------------------------------------
@@ -523,6 +539,7 @@ def make_normalizers(texts):
     configs = [
         normalizers.NFC(), normalizers.NFD(), normalizers.NFKC(), normalizers.NFKD(),
         normalizers.Lowercase(), normalizers.Strip(), normalizers.Strip(left=False, right=True),
+        normalizers.Sequence([normalizers.NFD(), normalizers.StripAccents()]),
         normalizers.Prepend("▁"), normalizers.Replace(" ", "▁"), normalizers.Replace("ab", ""),
         normalizers.Replace(Regex(r"\s+"), " "), normalizers.Replace(Regex(r"\p{N}+"), "<n>"),
         normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")]),

@@ -113,7 +113,9 @@ import Testing
 
     @Test func regexRefusesWhatItCannotMatchExactly() {
         for pattern in [#"\w+"#, #"\bfoo"#, #"(?<=a)b"#, #"(\w)\1"#, "a++", "[[a]]", "[a&&b]", #"\p{Han}"#,
-                        "(a*)*", "(", "a)", "[a", "*a", "(?x)a", "a{5,2}"] {
+                        "(a*)*", "(", "a)", "[a", "*a", "(?x)a", "a{5,2}", String(repeating: "(", count: 5000),
+                        String(repeating: "(?i)a", count: 5000), "a" + String(repeating: "?", count: 5000),
+                        "(((a{1000}){1000}){1000})"] {
             expectOneLineError(containing: ["regex"]) { _ = try TokenizerRegex(pattern) }
         }
     }

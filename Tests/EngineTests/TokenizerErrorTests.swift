@@ -76,6 +76,8 @@ import Testing
             (tokenizerJSON(model: #"{"type": "BPE", "merges": []}"#), "model: missing \"vocab\""),
             (tokenizerJSON(model: #"{"type": "BPE", "vocab": {"a": "zero"}, "merges": []}"#), "model.vocab.a: expected an integer"),
             (tokenizerJSON(model: #"{"type": "BPE", "vocab": {"a": 0}, "merges": [], "dropout": 0.1}"#), "dropout"),
+            (tokenizerJSON(model: #"{"type": "BPE", "vocab": {"a": 0, "b": 999999999}, "merges": []}"#),
+             "model.vocab.b: token id 999999999 is out of range"),
             (tokenizerJSON(addedTokens: #"[{"id": 7, "content": "a", "special": true}]"#),
              "added token 'a' has id 7 but the vocabulary says 0"),
         ]

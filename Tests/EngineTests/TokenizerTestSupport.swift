@@ -9,7 +9,9 @@ enum TokenizerFixtures {
         .appendingPathComponent("Fixtures").appendingPathComponent("tokenizers")
 
     /// Every tokenizer.json fixture, one per configuration family.
-    static let huggingFaceNames = ["gpt2", "llama3", "qwen2", "roberta", "llama2", "mistral", "metaspace-unk"]
+    static let huggingFaceNames = [
+        "gpt2", "llama3", "qwen2", "roberta", "llama2", "mistral", "metaspace-unk", "metaspace-unk-unfused",
+    ]
 
     static func folder(_ name: String) -> String { root.appendingPathComponent(name).path }
     static func file(_ name: String) -> String { root.appendingPathComponent(name).path }

@@ -35,18 +35,23 @@ struct BPEModel: Sendable {
         }
 
         var vocabulary: [[Unicode.Scalar]: Int] = [:]
-        var tokens: [String?] = []
         var singleScalarIds: [UInt32: Int] = [:]
-        let vocabNode = try json.required("vocab")
-        for (token, idNode) in try vocabNode.members() {
+        let entries = try json.required("vocab").members()
+        // Ids index an array, so they must be roughly dense (real vocabularies are 0..<n).
+        let idLimit = 2 * entries.count + 1024
+        var tokens = [String?](repeating: nil, count: min(entries.count, idLimit))
+        for (token, idNode) in entries {
             let id = try idNode.int()
-            guard id >= 0, id < 50_000_000 else { throw idNode.error("token id \(id) is out of range") }
+            guard id >= 0, id < idLimit else {
+                throw idNode.error("token id \(id) is out of range for a vocabulary of \(entries.count) tokens")
+            }
             let scalars = Array(token.unicodeScalars)
-            vocabulary[scalars] = id
+            vocabulary[scalars] = id  // a repeated token: the last one wins, as in HF
             if id >= tokens.count { tokens.append(contentsOf: repeatElement(nil, count: id + 1 - tokens.count)) }
             tokens[id] = token
             if scalars.count == 1 { singleScalarIds[scalars[0].value] = id }
         }
+        while let last = tokens.last, last == nil { tokens.removeLast() }
         self.vocabulary = vocabulary
         self.tokens = tokens
         self.singleScalarIds = singleScalarIds

@@ -61,9 +61,10 @@ indirect enum Normalizer: Sendable {
             }
             piece.scalars = result
         case .stripAccents:
-            let removesFirst = piece.scalars.first.map { UnicodeClasses.generalCategory($0) == .nonspacingMark } ?? false
-            piece.scalars.removeAll { UnicodeClasses.generalCategory($0) == .nonspacingMark }
-            if removesFirst { piece.startsAtTextStart = false }
+            // Every combining mark goes (Mn, Mc and Me), as in HF.
+            let isMark = { (scalar: Unicode.Scalar) in CategorySet.mark.contains(UnicodeClasses.categories(of: scalar)) }
+            if let first = piece.scalars.first, isMark(first) { piece.startsAtTextStart = false }
+            piece.scalars.removeAll(where: isMark)
         case .strip(let left, let right):
             if right {
                 while let last = piece.scalars.last, UnicodeClasses.isWhitespace(last) { piece.scalars.removeLast() }

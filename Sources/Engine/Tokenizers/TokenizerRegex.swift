@@ -222,6 +222,9 @@ private struct RegexParser {
     private let scalars: [Unicode.Scalar]
     private var index = 0
     private var caseInsensitive = false
+    private var depth = 0
+    /// Deeper nesting is refused (parsing and matching recurse over groups).
+    private static let maximumDepth = 100
 
     init(pattern: String) {
         self.pattern = pattern
@@ -261,6 +264,8 @@ private struct RegexParser {
             // `a(?i)b|c` as `a(?i:b|c)`, so the rest of the group is parsed as one unit.
             if let flags = inlineFlagsAhead() {
                 index += flags.length
+                try enterGroup()
+                defer { depth -= 1 }
                 let saved = caseInsensitive
                 caseInsensitive = flags.caseInsensitive
                 parts.append(try parseAlternation())
@@ -314,7 +319,14 @@ private struct RegexParser {
         return .oneOf(ScalarClass(items: [.scalar(scalar)], negated: false, caseInsensitive: true))
     }
 
+    private mutating func enterGroup() throws {
+        depth += 1
+        if depth > Self.maximumDepth { throw error("groups nested more than \(Self.maximumDepth) deep") }
+    }
+
     private mutating func parseGroup() throws -> RegexNode {
+        try enterGroup()
+        defer { depth -= 1 }
         var node: RegexNode
         if current == "?" {
             index += 1
@@ -349,6 +361,7 @@ private struct RegexParser {
 
     private mutating func parseQuantifiers(_ atom: RegexNode) throws -> RegexNode {
         var node = atom
+        var stacked = 0
         while let c = current {
             var bounds: (min: Int, max: Int?)
             switch c {
@@ -373,6 +386,8 @@ private struct RegexParser {
             if bounds.max == nil, node.canMatchEmpty {
                 throw error("unbounded repetition of something that can match nothing")
             }
+            stacked += 1
+            if stacked > 3 { throw error("too many quantifiers in a row") }
             if let max = bounds.max, max < bounds.min { throw error("bad interval {\(bounds.min),\(max)}") }
             if (bounds.max ?? bounds.min) > 1000 { throw error("repetition count above 1000") }
             node = .repetition(node, min: bounds.min, max: bounds.max, greedy: greedy)
@@ -573,7 +588,13 @@ private struct RegexCompiler {
         self.pattern = pattern
     }
 
+    /// Counted repetition copies its body, so a pattern can ask for a huge program.
+    private static let maximumProgramLength = 100_000
+
     mutating func emit(_ node: RegexNode) throws {
+        if program.count > Self.maximumProgramLength {
+            throw EngineError("regex \(pattern.debugDescription): too large once repetitions are expanded")
+        }
         switch node {
         case .empty:
             break
