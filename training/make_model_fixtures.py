@@ -236,14 +236,18 @@ def main() -> None:
 
     # Random weights rarely say anything multi-byte: take the first seed whose greedy text
     # does (and has no special tokens or near-ties), so streaming UTF-8 is exercised.
+    llama3_tokenizer = TOKENIZERS / "llama3" / "tokenizer.json"
+    vocabulary = Tokenizer.from_file(str(llama3_tokenizer))
     for seed in range(9, 200):
         try:
             build("llama3-tokenizer", "Llama 3 style with its byte-level tokenizer.json: greedy text from a text prompt",
                   LlamaForCausalLM,
-                  LlamaConfig(**{**BASE, "vocab_size": 1011}, num_key_value_heads=2, tie_word_embeddings=True,
-                              bos_token_id=1005, eos_token_id=1006),
+                  LlamaConfig(**{**BASE, "vocab_size": vocabulary.get_vocab_size(with_added_tokens=True)},
+                              num_key_value_heads=2, tie_word_embeddings=True,
+                              bos_token_id=vocabulary.token_to_id("<|begin_of_text|>"),
+                              eos_token_id=vocabulary.token_to_id("<|end_of_text|>")),
                   seed=seed, dtype=torch.bfloat16, greedy_tokens=24, sequence_length=4,
-                  tokenizer=TOKENIZERS / "llama3" / "tokenizer.json", prompt="Café 東京 🙂 to be")
+                  tokenizer=llama3_tokenizer, prompt="Café 東京 🙂 to be")
             break
         except AssertionError as error:
             print(f"  seed {seed} rejected: {error}")
