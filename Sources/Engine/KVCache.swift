@@ -35,17 +35,11 @@ public final class KVCache {
     /// Token position of a row.
     public func position(ofRow row: Int) -> Int { positions[row] }
 
-    /// The last position held, or nil when empty.
-    public var lastPosition: Int? { count > 0 ? positions[count - 1] : nil }
-
     public func key(_ row: Int) -> UnsafeMutablePointer<Float> { keys.floats() + row * kvDim }
     public func value(_ row: Int) -> UnsafeMutablePointer<Float> { values.floats() + row * kvDim }
 
     /// Forgets every row (a new sequence).
     public func reset() { count = 0 }
-
-    /// Forgets the rows from `newCount` on (e.g. to replay from an earlier position).
-    public func truncate(to newCount: Int) { count = max(0, min(count, newCount)) }
 
     /// Bytes of keys and values currently held.
     public var byteCount: Int { count * kvDim * 2 * MemoryLayout<Float>.stride }
