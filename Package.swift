@@ -39,6 +39,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fixtures are read in place (found via #filePath), not copied as bundle resources.
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Engine"]),
     ],

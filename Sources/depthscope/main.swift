@@ -1,4 +1,0 @@
-import Engine
-import Workbench
-
-print("depthscope \(EngineInfo.version)")
