@@ -14,8 +14,9 @@ from depthscope_ref.model import DepthModel
 VOCAB = [chr(c) for c in range(32, 32 + 40)]  # 40 printable characters
 
 
-def base_config(layers=3, hidden=32, heads=4, kv_heads=2, ffn=48, tie=False, **extra) -> ModelConfig:
-    return ModelConfig(vocab_size=len(VOCAB), hidden_size=hidden, intermediate_size=ffn,
+def base_config(layers=3, hidden=32, heads=4, kv_heads=2, ffn=48, tie=False, vocab=len(VOCAB),
+                **extra) -> ModelConfig:
+    return ModelConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=ffn,
                        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
                        rms_norm_eps=1e-5, rope_theta=10000.0, max_position_embeddings=64,
                        tie_word_embeddings=tie, **extra)
