@@ -39,7 +39,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: []),
+        // Fixtures are read in place (found via #filePath), not copied as bundle resources.
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Engine"],
                     exclude: ["Snapshots", "Fixtures"]),
     ],

@@ -26,17 +26,15 @@ struct ReplayCommand: ParsableCommand {
     @OptionGroup var display: WorkbenchDisplayOptions
 
     func run() throws {
-        try reportingErrors {
-            var options = try display.workbenchOptions()
-            let engine = try ReplayEngine.load(paths: traces, tokensPerSecond: speed)
-            if let compare {
-                guard engine.recordings.contains(where: { $0.name == compare }) else {
-                    throw EngineError("--compare \(compare): no such recording (have: "
-                        + engine.recordings.map(\.name).joined(separator: ", ") + ")")
-                }
-                options.compareArchitecture = compare
+        var options = try display.workbenchOptions()
+        let engine = try ReplayEngine.load(paths: traces, tokensPerSecond: speed)
+        if let compare {
+            guard engine.recordings.contains(where: { $0.name == compare }) else {
+                throw EngineError("--compare \(compare): no such recording (have: "
+                    + engine.recordings.map(\.name).joined(separator: ", ") + ")")
             }
-            return try WorkbenchApp.run(engine: engine, settings: engine.initialSettings, options: options)
+            options.compareArchitecture = compare
         }
+        try exitWith(try WorkbenchApp.run(engine: engine, settings: engine.initialSettings, options: options))
     }
 }

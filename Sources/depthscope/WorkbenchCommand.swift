@@ -47,15 +47,9 @@ struct WorkbenchDisplayOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`; an `EngineError` becomes one line on stderr and exit status 1.
-func reportingErrors(_ body: () throws -> Int32) throws {
-    let status: Int32
-    do {
-        status = try body()
-    } catch let error as EngineError {
-        FileHandle.standardError.write(Data(("depthscope: " + error.message + "\n").utf8))
-        throw ExitCode(1)
-    }
+/// Exits with the workbench's status (non-zero after a quit by signal). Errors are
+/// `EngineError`s, which the root command prints as one line.
+func exitWith(_ status: Int32) throws {
     if status != 0 { throw ExitCode(status) }
 }
 
@@ -96,17 +90,15 @@ struct WorkbenchCommand: ParsableCommand {
     @OptionGroup var display: WorkbenchDisplayOptions
 
     func run() throws {
-        try reportingErrors {
-            var options = try display.workbenchOptions()
-            options.compareArchitecture = compare
-            let settings = RunSettings(
-                model: model, architecture: arch ?? "",
-                prompt: prompt.replacingOccurrences(of: "\\n", with: "\n"),
-                sampler: SamplerSettings(temperature: temperature, topK: topK, topP: topP, seed: seed),
-                maxNewTokens: maxTokens)
-            let engine = try makeLiveEngine(settings: settings)
-            return try WorkbenchApp.run(engine: engine, settings: settings, options: options)
-        }
+        var options = try display.workbenchOptions()
+        options.compareArchitecture = compare
+        let settings = RunSettings(
+            model: model, architecture: arch ?? "",
+            prompt: prompt.replacingOccurrences(of: "\\n", with: "\n"),
+            sampler: SamplerSettings(temperature: temperature, topK: topK, topP: topP, seed: seed),
+            maxNewTokens: maxTokens)
+        let engine = try makeLiveEngine(settings: settings)
+        try exitWith(try WorkbenchApp.run(engine: engine, settings: settings, options: options))
     }
 
     /// The live engine behind the workbench. The adapter over Engine's Session implements

@@ -28,8 +28,13 @@ public protocol Tokenizer: Sendable {
 //   public func loadTokenizer(file: String) throws -> any Tokenizer
 //
 //   /// Turns a stream of ids into text without ever emitting half a UTF-8 character:
-//   /// `append(id)` returns the text that became complete with this id (maybe "").
-//   public struct StreamingDetokenizer { init(tokenizer:); mutating func append(_ id: Int) throws -> String }
+//   /// `append(id)` returns the text that became complete with this id (maybe ""), `finish()`
+//   /// what is still held back at the end; together they equal `decode(allIds, ...)`.
+//   public struct StreamingDetokenizer {
+//       init(tokenizer:, skipSpecialTokens: Bool = true)
+//       mutating func append(_ id: Int) throws -> String
+//       mutating func finish() throws -> String
+//   }
 //
 // Character vocabulary format (`char_vocab.json`), for small character-level models:
 //   {"type": "char", "chars": ["\n", " ", "!", ...], "unk_id": null, "bos_id": null, "eos_id": null}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// The weights of one stored decoder layer, named as in the checkpoint
+/// (`model.layers.{i}.self_attn.q_proj.weight`, ...).
+public struct DecoderLayerWeights: Sendable {
+    public let inputNorm: WeightVector
+    public let query: WeightMatrix
+    public let key: WeightMatrix
+    public let value: WeightMatrix
+    public let output: WeightMatrix
+    public let queryBias: WeightVector?
+    public let keyBias: WeightVector?
+    public let valueBias: WeightVector?
+    public let outputBias: WeightVector?
+    public let postAttentionNorm: WeightVector
+    public let gate: WeightMatrix
+    public let up: WeightMatrix
+    public let down: WeightMatrix
+    public let gateBias: WeightVector?
+    public let upBias: WeightVector?
+    public let downBias: WeightVector?
+    /// Sliding attention window of this layer (nil: full causal attention). A key at
+    /// position k is visible from query position q when q - k < window, as in HF.
+    public let window: Int?
+}
+
+/// A loaded Llama-family model: config, weights and rotary frequencies. Immutable and
+/// Sendable; everything that changes per token lives in `RunState` and `KVCache`.
+/// The forward pass is in ForwardPass.swift.
+public final class Model: Sendable {
+    public let folder: String
+    public let config: ModelConfig
+    public let embedding: WeightMatrix
+    public let layers: [DecoderLayerWeights]
+    public let finalNorm: WeightVector
+    /// The output head; the same object as `embedding` when the embeddings are tied.
+    public let lmHead: WeightMatrix
+    /// RoPE inverse frequencies, one per rotated pair of a head.
+    public let inverseFrequencies: [Float]
+
+    /// Loads `folder` (config.json + model.safetensors or shards).
+    public convenience init(folder: String) throws {
+        try Self.requireFolder(folder)
+        let config = try ModelConfig.load(folder: folder)
+        try self.init(folder: folder, config: config, loader: WeightLoader(folder: folder))
+    }
+
+    /// Loads the base weights through `loader`; callers with extra tensors keep the loader.
+    public init(folder: String, config: ModelConfig, loader: WeightLoader) throws {
+        self.folder = folder
+        self.config = config
+        let hidden = config.hiddenSize
+        embedding = try loader.matrix("model.embed_tokens.weight", rows: config.vocabSize, columns: hidden)
+        layers = try (0..<config.numHiddenLayers).map { index in
+            try Self.loadLayer(index, config: config, loader: loader)
+        }
+        finalNorm = try loader.vector("model.norm.weight", count: hidden)
+        // HF ties the head to the embeddings when the config says so, whatever the file holds.
+        lmHead =
+            config.tieWordEmbeddings
+            ? embedding
+            : try loader.matrix("lm_head.weight", rows: config.vocabSize, columns: hidden)
+        inverseFrequencies = config.rope.inverseFrequencies(headDim: config.headDim)
+    }
+
+    private static func loadLayer(_ index: Int, config: ModelConfig, loader: WeightLoader) throws
+        -> DecoderLayerWeights
+    {
+        let prefix = "model.layers.\(index)."
+        let hidden = config.hiddenSize
+        let ffn = config.intermediateSize
+        func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> WeightMatrix {
+            try loader.matrix(prefix + name + ".weight", rows: rows, columns: columns)
+        }
+        func bias(_ name: String, _ count: Int, _ present: Bool) throws -> WeightVector? {
+            present ? try loader.vector(prefix + name + ".bias", count: count) : nil
+        }
+        return DecoderLayerWeights(
+            inputNorm: try loader.vector(prefix + "input_layernorm.weight", count: hidden),
+            query: try matrix("self_attn.q_proj", config.queryDim, hidden),
+            key: try matrix("self_attn.k_proj", config.kvDim, hidden),
+            value: try matrix("self_attn.v_proj", config.kvDim, hidden),
+            output: try matrix("self_attn.o_proj", hidden, config.queryDim),
+            queryBias: try bias("self_attn.q_proj", config.queryDim, config.hasQKVBias),
+            keyBias: try bias("self_attn.k_proj", config.kvDim, config.hasQKVBias),
+            valueBias: try bias("self_attn.v_proj", config.kvDim, config.hasQKVBias),
+            outputBias: try bias("self_attn.o_proj", hidden, config.hasOutputBias),
+            postAttentionNorm: try loader.vector(prefix + "post_attention_layernorm.weight", count: hidden),
+            gate: try matrix("mlp.gate_proj", ffn, hidden),
+            up: try matrix("mlp.up_proj", ffn, hidden),
+            down: try matrix("mlp.down_proj", hidden, ffn),
+            gateBias: try bias("mlp.gate_proj", ffn, config.hasMLPBias),
+            upBias: try bias("mlp.up_proj", ffn, config.hasMLPBias),
+            downBias: try bias("mlp.down_proj", hidden, config.hasMLPBias),
+            window: config.layerWindows[index])
+    }
+
+    /// Throws a clear error unless `folder` is an existing directory.
+    public static func requireFolder(_ folder: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            throw EngineError("\(folder): no such model folder")
+        }
+        guard isDirectory.boolValue else {
+            throw EngineError("\(folder): is a file; a model is a folder with config.json and model.safetensors")
+        }
+    }
+
+    /// Every weight matrix of the model, the head only once when tied.
+    public var matrices: [WeightMatrix] {
+        var all = [embedding]
+        for layer in layers {
+            all += [layer.query, layer.key, layer.value, layer.output, layer.gate, layer.up, layer.down]
+        }
+        if lmHead !== embedding { all.append(lmHead) }
+        return all
+    }
+
+    /// Every weight vector (norms and biases).
+    public var vectors: [WeightVector] {
+        var all = [finalNorm]
+        for layer in layers {
+            all += [layer.inputNorm, layer.postAttentionNorm]
+            all += [layer.queryBias, layer.keyBias, layer.valueBias, layer.outputBias].compactMap { $0 }
+            all += [layer.gateBias, layer.upBias, layer.downBias].compactMap { $0 }
+        }
+        return all
+    }
+
+    /// Number of parameters (tied head counted once).
+    public var parameterCount: Int {
+        matrices.reduce(0) { $0 + $1.rows * $1.columns } + vectors.reduce(0) { $0 + $1.count }
+    }
+
+    /// Bytes of weight memory as held by the engine (matrices as stored, vectors as f32).
+    public var weightBytes: Int {
+        matrices.reduce(0) { $0 + $1.byteCount } + vectors.reduce(0) { $0 + $1.count * 4 }
+    }
+
+    /// The element types of the weight matrices, e.g. ["BF16"].
+    public var matrixDTypes: [String] {
+        Array(Set(matrices.map(\.dtype.rawValue))).sorted()
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `depthscope inspect --model DIR [--json]`: architecture, shapes, parameter count, dtype,
+/// bytes and tokenizer kind.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Describe a model: architecture, shapes, parameters, dtype, bytes, tokenizer.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Flag(name: .long, help: "Print one JSON object instead of text.")
+    var json = false
+
+    struct Report: Encodable {
+        var folder: String
+        var modelType: String
+        var architectures: [String]
+        var layers: Int
+        var hiddenSize: Int
+        var intermediateSize: Int
+        var attentionHeads: Int
+        var keyValueHeads: Int
+        var headDim: Int
+        var vocabSize: Int
+        var contextLength: Int
+        var rope: RopeParameters
+        var slidingWindow: [Int?]
+        var tiedEmbeddings: Bool
+        var parameters: Int
+        var weightDtypes: [String]
+        var configDtype: String?
+        var weightBytes: Int
+        var checkpointBytes: Int
+        var checkpointFiles: [String]
+        var tokenizer: String?
+        var tokenizerVocabSize: Int?
+        var tokenizerError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case folder, architectures, layers, rope, parameters, tokenizer
+            case modelType = "model_type"
+            case hiddenSize = "hidden_size"
+            case intermediateSize = "intermediate_size"
+            case attentionHeads = "attention_heads"
+            case keyValueHeads = "key_value_heads"
+            case headDim = "head_dim"
+            case vocabSize = "vocab_size"
+            case contextLength = "context_length"
+            case slidingWindow = "sliding_window"
+            case tiedEmbeddings = "tied_embeddings"
+            case weightDtypes = "weight_dtypes"
+            case configDtype = "config_dtype"
+            case weightBytes = "weight_bytes"
+            case checkpointBytes = "checkpoint_bytes"
+            case checkpointFiles = "checkpoint_files"
+            case tokenizerVocabSize = "tokenizer_vocab_size"
+            case tokenizerError = "tokenizer_error"
+        }
+    }
+
+    func run() throws {
+        let folder = try modelOptions.folder()
+        try Model.requireFolder(folder)
+        let config = try ModelConfig.load(folder: folder)
+        let loader = try WeightLoader(folder: folder)
+        let model = try Model(folder: folder, config: config, loader: loader)
+        // A model without a tokenizer is still a model (logits work with --tokens), and a
+        // broken tokenizer should not hide the rest of the report.
+        var tokenizer: (any Tokenizer)?
+        var tokenizerError: String?
+        let tokenizerFiles = ["tokenizer.json", "char_vocab.json"].filter {
+            FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0))
+        }
+        if !tokenizerFiles.isEmpty {
+            do {
+                tokenizer = try loadTokenizer(folder: folder)
+            } catch let error as EngineError {
+                tokenizerError = error.message
+            }
+        }
+        let report = Report(
+            folder: folder, modelType: config.modelType.rawValue, architectures: config.architectures,
+            layers: config.numHiddenLayers, hiddenSize: config.hiddenSize,
+            intermediateSize: config.intermediateSize, attentionHeads: config.numAttentionHeads,
+            keyValueHeads: config.numKeyValueHeads, headDim: config.headDim, vocabSize: config.vocabSize,
+            contextLength: config.maxPositionEmbeddings, rope: config.rope, slidingWindow: config.layerWindows,
+            tiedEmbeddings: config.tieWordEmbeddings, parameters: model.parameterCount,
+            weightDtypes: model.matrixDTypes, configDtype: config.dtype, weightBytes: model.weightBytes,
+            checkpointBytes: loader.checkpoint.dataBytes,
+            checkpointFiles: loader.checkpoint.files.map { ($0.path as NSString).lastPathComponent },
+            tokenizer: tokenizer?.kind, tokenizerVocabSize: tokenizer?.vocabularySize, tokenizerError: tokenizerError)
+        try StandardStreams.write(json ? try jsonText(report) : text(report))
+    }
+
+    private func jsonText(_ report: Report) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+    }
+
+    private func text(_ r: Report) -> String {
+        let windows = Set(r.slidingWindow.map { $0.map(String.init) ?? "full" })
+        let attention =
+            windows == ["full"]
+            ? "full causal"
+            : "sliding window per layer: " + r.slidingWindow.map { $0.map(String.init) ?? "full" }.joined(separator: ", ")
+        var rope = "\(r.rope.ropeType), theta \(r.rope.ropeTheta)"
+        if let factor = r.rope.factor { rope += ", factor \(factor)" }
+        let lines: [(String, String)] = [
+            ("model", r.folder),
+            ("architecture", r.modelType + (r.architectures.isEmpty ? "" : " (\(r.architectures.joined(separator: ", ")))")),
+            ("layers", "\(r.layers)"),
+            ("hidden", "\(r.hiddenSize), ffn \(r.intermediateSize)"),
+            ("heads", "\(r.attentionHeads) query, \(r.keyValueHeads) key/value, head_dim \(r.headDim)"),
+            ("vocabulary", "\(r.vocabSize)"),
+            ("context", "\(r.contextLength)"),
+            ("rope", rope),
+            ("attention", attention),
+            ("lm_head", r.tiedEmbeddings ? "tied to embeddings" : "separate"),
+            ("parameters", formatted(r.parameters)),
+            ("dtype", r.weightDtypes.joined(separator: ", ") + (r.configDtype.map { " (config: \($0))" } ?? "")),
+            ("weight bytes", formatted(r.weightBytes) + " in memory, " + formatted(r.checkpointBytes) + " in "
+                + r.checkpointFiles.joined(separator: ", ")),
+            ("tokenizer", r.tokenizer.map { "\($0), \(r.tokenizerVocabSize ?? 0) ids" }
+                ?? r.tokenizerError.map { "unreadable: \($0)" } ?? "none found"),
+        ]
+        return lines.map { $0.0.padding(toLength: 13, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    private func formatted(_ number: Int) -> String {
+        let digits = String(number)
+        var result = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
+            result.append(character)
+        }
+        return result
+    }
+}
