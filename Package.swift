@@ -27,9 +27,12 @@ let package = Package(
             name: "Engine",
             swiftSettings: engineFlags
         ),
+        // The workbench redraws up to 30 times a second while the engine generates: it is
+        // optimised in debug builds too, so `swift run depthscope` does not steal the CPU.
         .target(
             name: "Workbench",
-            dependencies: ["Engine", "CNcurses"]
+            dependencies: ["Engine", "CNcurses"],
+            swiftSettings: [.unsafeFlags(["-O"])]
         ),
         .executableTarget(
             name: "depthscope",

@@ -128,3 +128,34 @@ import Testing
         }
     }
 }
+
+/// A trace with impossible numbers (NaN, infinities, zero times, empty texts, huge
+/// depths) draws without trapping.
+@Suite struct HostileTraceTests {
+    @Test func nonFiniteAndOddValuesDrawWithoutTrapping() {
+        var traces = SyntheticTraces.make(continuation: "ab\n\n\tc日😀")
+        for i in traces.indices {
+            traces[i].timeMs = [0, .nan, .infinity, .leastNonzeroMagnitude, -1][i % 5]
+            traces[i].flops = .nan
+            traces[i].fullDepthFlops = i % 2 == 0 ? 0 : .infinity
+            traces[i].probability = i % 3 == 0 ? .nan : traces[i].probability
+            traces[i].routerProbabilities = [.nan, .infinity, -3, 2]
+            traces[i].exit.score = .nan
+            if i % 4 == 0 { traces[i].text = "" }
+            if i % 7 == 0 { traces[i].exit.maxSteps = 0 }
+            if i % 6 == 0, !traces[i].steps.isEmpty { traces[i].steps[0].attention = [[.nan, .infinity], []] }
+        }
+        let engine = FakeEngine()
+        let bench = Harness.workbench(engine: engine)
+        let sink = engine.run()?.sink
+        for t in traces { sink?.post(.token(t)) }
+        bench.pump()
+        for keys in ["", "v", "g", "jjj", "]]]", "e", "3e"] {
+            Harness.type(bench, keys)
+            for (w, h) in [(80, 24), (56, 16), (132, 43)] {
+                _ = Harness.screen(bench, width: w, height: h)
+            }
+        }
+        #expect(bench.state.runs[0].tokens.count == traces.count)
+    }
+}

@@ -25,9 +25,14 @@ public struct RunView: Sendable {
     public var status: RunStatus = .loading
     public private(set) var tokens: [TokenTrace] = []
     public private(set) var stats = RunStats()
+    /// Which run this is (a restart is a new run) and how often it stepped back: what
+    /// cached layouts of its tokens are keyed by.
+    public let serial: Int
+    public private(set) var retractions = 0
 
-    public init(settings: RunSettings) {
+    public init(settings: RunSettings, serial: Int = 0) {
         self.settings = settings
+        self.serial = serial
     }
 
     public mutating func append(_ token: TokenTrace) {
@@ -38,6 +43,7 @@ public struct RunView: Sendable {
     public mutating func retract() {
         guard !tokens.isEmpty else { return }
         tokens.removeLast()
+        retractions += 1
         stats = RunStats(tokens)
     }
 

@@ -13,6 +13,8 @@ public final class Workbench {
     private let themes: ThemeLibrary
     private var controls: [RunSlot: any EngineRun] = [:]
     private var frameMap = FrameMap()
+    private let layouts = LayoutCache()
+    private var runSerial = 0
     /// Size of the last frame drawn (the help overlay pages by it).
     private var lastSize = (width: 80, height: 24)
 
@@ -87,7 +89,8 @@ public final class Workbench {
         controls[slot]?.stop()
         let sink = mailbox.makeSink(for: slot)
         let i = slot.rawValue
-        state.runs[i] = RunView(settings: state.runs[i].settings)
+        runSerial += 1
+        state.runs[i] = RunView(settings: state.runs[i].settings, serial: runSerial)
         controls[slot] = engine.startRun(state.runs[i].settings, paused: state.paused, sink: sink)
     }
 
@@ -245,16 +248,13 @@ public final class Workbench {
     }
 
     private func moveCursorLine(_ delta: Int) {
-        guard let s = state.selected, let here = frameMap.streamPlaces[s] else { return }
-        let targetLine = here.line + delta
-        let candidates = frameMap.streamPlaces.filter { $0.value.line == targetLine }
-        guard !candidates.isEmpty else {
-            if delta > 0 { state.cursor = nil }
-            else { state.cursor = 0 }
+        guard let s = state.selected, let layout = frameMap.stream, s < layout.count else { return }
+        let here = layout.slot(s)
+        guard let target = layout.nearest(line: here.line + delta, column: here.column) else {
+            state.cursor = delta > 0 ? nil : 0
             return
         }
-        let best = candidates.min { abs($0.value.column - here.column) < abs($1.value.column - here.column) }
-        if let best { state.cursor = best.key >= state.runs[0].tokens.count - 1 ? nil : best.key }
+        state.cursor = target >= state.runs[0].tokens.count - 1 ? nil : target
     }
 
     private func moveAttentionStep(_ delta: Int) {
@@ -370,7 +370,7 @@ public final class Workbench {
         case let .compare(spec?):
             var b = state.runs[0].settings
             b.architecture = spec
-            if state.isComparing { state.runs[1] = RunView(settings: b) } else { state.runs.append(RunView(settings: b)) }
+            if state.isComparing { state.runs[1].settings = b } else { state.runs.append(RunView(settings: b)) }
             startRun(.b)
             state.message = StatusMessage("A/B: \(state.runs[0].settings.architecture)  vs  \(spec)")
         case let .prompt(text):
@@ -437,6 +437,7 @@ public final class Workbench {
     /// Draws the whole screen into `surface` and remembers where things went (mouse).
     public func render(into surface: Surface) {
         lastSize = (surface.width, surface.height)
-        frameMap = Renderer(state: state, palette: palette).render(into: surface)
+        frameMap = Renderer(state: state, palette: palette, layouts: layouts).render(into: surface)
+        layouts.endFrame()
     }
 }

@@ -44,7 +44,7 @@ enum AttentionPane {
         if state.attention.matrix {
             drawMatrix(run: run, selected: selected, scheduleStep: step.step, head: head, palette: p, in: body)
         } else {
-            drawRow(run: run, selected: selected, heads: heads, head: head, palette: p, in: body)
+            drawRow(run: run, selected: selected, heads: heads, head: head, palette: p, layouts: ctx.layouts, in: body)
         }
     }
 
@@ -65,7 +65,8 @@ enum AttentionPane {
         region.put(" high ", x, region.height - 1, p.graphText)
     }
 
-    static func drawRow(run: RunView, selected: Int, heads: [[Float]], head: Int, palette p: Palette, in body: Region) {
+    static func drawRow(run: RunView, selected: Int, heads: [[Float]], head: Int, palette p: Palette,
+                        layouts: LayoutCache, in body: Region) {
         let weights = heads[head]
         let keyCount = min(weights.count, selected + 1)
         let peak = Double(weights.prefix(keyCount).max() ?? 0)
@@ -74,9 +75,9 @@ enum AttentionPane {
         // Room planning: the context text first (as many lines as it needs, at least
         // half), then the heads strip, then the most attended keys (a list with bars when
         // there is room, else one line).
-        let ranked = (0..<keyCount).sorted { weights[$0] > weights[$1] }.prefix(8)
-        let contextLines = StreamLayout(width: body.width, count: selected + 1, glyphs: p.glyphs) { [run.tokens[$0].text] }
-            .lineCount
+        let ranked = topKeys(weights, count: keyCount, k: 8)
+        let context = layouts.layout(width: body.width, runs: [run], glyphs: p.glyphs, limit: selected + 1)
+        let contextLines = context.lineCount
         let stripRows = heads.count > 1 && body.height >= 6
             ? min(CellKind(p) == .halfBlocks ? (heads.count + 1) / 2 : heads.count, max(1, body.height / 3)) : 0
         let spare = body.height - stripRows - max(contextLines, (body.height + 1) / 2)
@@ -116,10 +117,9 @@ enum AttentionPane {
 
         // The context with each token's background showing its weight.
         let text = body.sub(Rect(x: 0, y: 0, width: body.width, height: textRows))
-        let layout = StreamLayout(width: text.width, count: selected + 1, glyphs: p.glyphs) { [run.tokens[$0].text] }
-        let top = layout.topLine(showing: layout.slots[selected].line, height: text.height, following: true)
-        for i in 0...selected {
-            let slot = layout.slots[i]
+        let top = context.topLine(showing: context.slot(selected).line, height: text.height, following: true)
+        for i in context.firstIndex(atOrAfterLine: top)..<max(context.firstIndex(atOrAfterLine: top), selected + 1) {
+            let slot = context.slot(i)
             let y = slot.line - top
             guard y >= 0, y < text.height else { continue }
             let style = i == selected ? p.selected : (i < keyCount ? p.heat(.attention, level(weights[i])) : p.inactive)
@@ -129,6 +129,18 @@ enum AttentionPane {
                 text.set(end, y, p.glyphs.shade(level(weights[i])), p.base)
             }
         }
+    }
+
+    /// Indices of the `k` largest weights, largest first, in one pass.
+    static func topKeys(_ weights: [Float], count: Int, k: Int) -> [Int] {
+        var best: [Int] = []
+        for i in 0..<count {
+            if best.count == k, let last = best.last, weights[i] <= weights[last] { continue }
+            let at = best.firstIndex { weights[i] > weights[$0] } ?? best.count
+            best.insert(i, at: at)
+            if best.count > k { best.removeLast() }
+        }
+        return best
     }
 
     /// Heads as rows (two per text row in colour), the most recent keys as columns.

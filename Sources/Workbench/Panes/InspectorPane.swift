@@ -95,7 +95,7 @@ enum InspectorPane {
             var parts: [(String, Style)] = [("router", p.graphText)]
             for prob in router {
                 let v = Double(prob)
-                let levelIndex = min(7, max(0, Int((v * 8).rounded(.down))))
+                let levelIndex = min(7, max(0, Format.whole((v * 8).rounded(.down))))
                 parts.append((" ", p.graphText))
                 parts.append((String(g.verticalEighths[levelIndex]), p.gradient(.probability, v)))
                 var number = Format.float(prob)

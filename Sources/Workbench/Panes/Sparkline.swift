@@ -7,13 +7,14 @@ enum Sparkline {
         let style = (style != .ascii && !p.glyphs.unicode) ? .ascii : style
         let perCell = style == .braille ? 2 : 1
         let shown = Array(values.suffix(region.width * perCell))
-        let peak = max(shown.max() ?? 0, 1e-9)
+        let finite = shown.map { $0.isFinite ? $0 : 0 }
+        let peak = max(finite.max() ?? 0, 1e-9)
         let h = region.height
         let columns = (shown.count + perCell - 1) / perCell
         let offset = region.width - columns
 
         for c in 0..<columns {
-            let group = shown[(c * perCell)..<min(shown.count, (c + 1) * perCell)]
+            let group = finite[(c * perCell)..<min(finite.count, (c + 1) * perCell)]
             let level = (group.max() ?? 0) / peak
             let color = p.gradient(gradient, level)
             for row in 0..<h {
@@ -25,7 +26,7 @@ enum Sparkline {
                     let rightBits: [UInt32] = [0x80, 0x20, 0x10, 0x08]
                     var bits: UInt32 = 0
                     for (side, v) in group.enumerated() {
-                        let dots = Int((v / peak * Double(h * 4)).rounded())
+                        let dots = Format.whole(v / peak * Double(h * 4))
                         let here = min(4, max(0, dots - fromBottom * 4))
                         for d in 0..<here { bits |= side == 0 ? leftBits[d] : rightBits[d] }
                     }
@@ -33,14 +34,14 @@ enum Sparkline {
                         region.set(offset + c, row, Character(scalar), color)
                     }
                 case .block:
-                    let eighths = Int((level * Double(h * 8)).rounded()) - fromBottom * 8
+                    let eighths = Format.whole(level * Double(h * 8)) - fromBottom * 8
                     if eighths >= 8 {
                         region.set(offset + c, row, p.glyphs.verticalEighths[7], color)
                     } else if eighths > 0 {
                         region.set(offset + c, row, p.glyphs.verticalEighths[eighths - 1], color)
                     }
                 case .ascii:
-                    let halves = Int((level * Double(h * 2)).rounded()) - fromBottom * 2
+                    let halves = Format.whole(level * Double(h * 2)) - fromBottom * 2
                     if halves >= 2 { region.set(offset + c, row, "|", color) } else if halves == 1 { region.set(offset + c, row, ".", color) }
                 }
             }

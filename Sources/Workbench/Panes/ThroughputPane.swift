@@ -19,7 +19,7 @@ enum ThroughputPane {
             let run = state.runs[i]
             let stats = run.stats
             let prefix: [(String, Style)] = label.map { [($0 + " ", p.hotkey)] } ?? []
-            let rate = stats.tokensPerSecond().map { Format.grouped(Int($0.rounded())) } ?? "–"
+            let rate = stats.tokensPerSecond().map { Format.grouped(Format.whole($0)) } ?? "–"
             let ms = stats.msPerToken().map { Format.fixed($0, $0 < 10 ? 2 : 1) } ?? "–"
             out.line(prefix + [(rate, p.title), (" tok/s  ", p.graphText), (ms, p.text(.mainForeground)),
                                (" ms/tok", p.graphText)])

@@ -5,22 +5,17 @@ struct FrameMap {
         var index: Int
     }
 
-    struct StreamPlace: Equatable {
-        var line: Int
-        var column: Int
-    }
-
     var panes: [PaneFrame] = []
     var tokens: [TokenHit] = []
-    /// Line and column of each token of run A in the stream layout (all lines, not only
-    /// the visible ones).
-    var streamPlaces: [Int: StreamPlace] = [:]
+    /// The stream layout of run A as last drawn (for moving the cursor by lines).
+    var stream: StreamLayout?
 }
 
 /// What a pane needs to draw itself.
 struct PaneContext {
     let state: WorkbenchState
     let palette: Palette
+    let layouts: LayoutCache
     let focused: Bool
     var glyphs: Glyphs { palette.glyphs }
 }
@@ -63,6 +58,12 @@ enum Box {
 
 /// Small text helpers shared by panes.
 enum Format {
+    /// A whole number of cells or units from a measurement that may be NaN or infinite
+    /// (a corrupt trace must not trap): non-finite becomes 0, the rest is clamped.
+    static func whole(_ v: Double) -> Int {
+        v.isFinite ? Int(min(max(v, -1e12), 1e12).rounded()) : 0
+    }
+
     /// A token's text made visible on one line: newline, tab and controls as glyphs.
     static func visible(_ text: String, _ g: Glyphs) -> String {
         if text.isEmpty { return String(g.emptyToken) }

@@ -6,6 +6,7 @@ struct Renderer {
 
     let state: WorkbenchState
     let palette: Palette
+    let layouts: LayoutCache
 
     func render(into surface: Surface) -> FrameMap {
         var map = FrameMap()
@@ -21,7 +22,7 @@ struct Renderer {
                                     expanded: state.expanded ? state.focus : nil, in: body)
         map.panes = frames
         for frame in frames {
-            let ctx = PaneContext(state: state, palette: palette, focused: frame.pane == state.focus)
+            let ctx = PaneContext(state: state, palette: palette, layouts: layouts, focused: frame.pane == state.focus)
             let region = root.sub(frame.rect)
             switch frame.pane {
             case .stream: StreamPane.draw(ctx, side: frame.side, in: region, map: &map)

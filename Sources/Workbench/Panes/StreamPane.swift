@@ -1,44 +1,5 @@
 import Engine
 
-/// Lays tokens out in lines of a given width. Each token gets one slot: its visible text
-/// (newlines shown as a glyph), then as many line breaks as it has newlines. For A/B
-/// compare both runs use one layout whose slot widths and breaks fit either token, so
-/// position i sits in the same cell in both boxes.
-struct StreamLayout {
-    struct Slot: Equatable {
-        var line: Int
-        var column: Int
-        var width: Int
-    }
-
-    private(set) var slots: [Slot] = []
-    private(set) var lineCount = 1
-
-    init(width: Int, count: Int, glyphs: Glyphs, texts: (Int) -> [String]) {
-        let width = max(1, width)
-        var line = 0, column = 0
-        slots.reserveCapacity(count)
-        for i in 0..<count {
-            let variants = texts(i)
-            let w = min(width, max(1, variants.map { DisplayWidth.of(Format.visible($0, glyphs)) }.max() ?? 1))
-            let breaks = variants.map { $0.filter { $0 == "\n" || $0 == "\r\n" }.count }.max() ?? 0
-            if column > 0 && column + w > width { line += 1; column = 0 }
-            slots.append(Slot(line: line, column: column, width: w))
-            column += w
-            if breaks > 0 { line += breaks; column = 0 }
-        }
-        lineCount = line + 1
-    }
-
-    /// First line to show so that `line` is visible in `height` lines: following the
-    /// newest token keeps the end in view, a moved cursor sits mid-way.
-    func topLine(showing line: Int, height: Int, following: Bool) -> Int {
-        guard height > 0 else { return 0 }
-        if following { return max(0, lineCount - height) }
-        return max(0, min(line - height / 2, lineCount - height))
-    }
-}
-
 /// Pane 1: the text, each token coloured by depth, the prompt set apart, a cursor.
 enum StreamPane {
     static func draw(_ ctx: PaneContext, side: RunSlot?, in region: Region, map: inout FrameMap) {
@@ -65,30 +26,24 @@ enum StreamPane {
         }
 
         let tokens = run.tokens
-        let count = max(tokens.count, other?.tokens.count ?? 0)
-        let layout = StreamLayout(width: inner.width, count: count, glyphs: p.glyphs) { i in
-            var texts: [String] = []
-            if i < tokens.count { texts.append(tokens[i].text) }
-            if let other, i < other.tokens.count { texts.append(other.tokens[i].text) }
-            return texts
-        }
-        if runIndex == 0 {
-            for (i, slot) in layout.slots.enumerated() where i < tokens.count {
-                map.streamPlaces[i] = FrameMap.StreamPlace(line: slot.line, column: slot.column)
-            }
-        }
+        // One layout for both boxes when comparing, so positions line up.
+        let layout = ctx.layouts.layout(width: inner.width, runs: other == nil ? [run] : state.runs, glyphs: p.glyphs)
+        if runIndex == 0 { map.stream = layout }
         if tokens.isEmpty {
             inner.put(run.status == .loading ? "loading…" : "no tokens yet", 0, 0, p.inactive)
             return
         }
         let selected = state.selected
-        let selectedLine = selected.flatMap { $0 < layout.slots.count ? layout.slots[$0].line : nil } ?? layout.lineCount - 1
+        let selectedLine = selected.flatMap { $0 < layout.count ? layout.slot($0).line : nil } ?? layout.lineCount - 1
         let top = layout.topLine(showing: selectedLine, height: inner.height, following: state.cursor == nil)
         let maxDepth = run.maxDepth
-        for (i, token) in tokens.enumerated() {
-            let slot = layout.slots[i]
+        var i = layout.firstIndex(atOrAfterLine: top)
+        while i < tokens.count, i < layout.count {
+            let slot = layout.slot(i)
             let y = slot.line - top
-            guard y >= 0, y < inner.height else { continue }
+            if y >= inner.height { break }
+            defer { i += 1 }
+            let token = tokens[i]
             var style = depthStyle(token, maxDepth: maxDepth, palette: p)
             if let other, i < other.tokens.count {
                 let o = other.tokens[i]
