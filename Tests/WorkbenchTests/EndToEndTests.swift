@@ -40,6 +40,14 @@ struct EndToEndTests {
         tmux.send("Enter")
         #expect(await tmux.waitFor("the switch back") { firstLine($0).contains("│ sample-mor │") })
 
+        // An engine error is shown in the UI, and the workbench carries on.
+        tmux.send(":")
+        tmux.sendLiteral("arch sample-mor threshold=0.6")
+        tmux.send("Enter")
+        #expect(await tmux.waitFor("the error in the UI") { $0.contains("cannot change its options") && $0.contains("● error") })
+        tmux.send("a", "Enter")
+        #expect(await tmux.waitFor("a good run again") { firstLine($0).contains("finished") })
+
         tmux.send("?")
         #expect(await tmux.waitFor("help") { $0.contains("help · page") })
         tmux.send("Escape")
@@ -186,7 +194,9 @@ final class Tmux {
             posix_spawn_file_actions_addclose(&actions, fds[0])
             posix_spawn_file_actions_addclose(&actions, fds[1])
         }
-        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { "\($0.key)=\($0.value)" }
+        // Not inside the caller's tmux, and with colours (test runners set NO_COLOR).
+        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" && $0.key != "NO_COLOR" }
+            .map { "\($0.key)=\($0.value)" }
         var cArgs = argv.map { strdup($0) } + [nil]
         var cEnv = environment.map { strdup($0) } + [nil]
         defer {

@@ -324,6 +324,10 @@ import Engine
         #expect(bench.state.focus == .stream)
         Harness.press(bench, [.mouse(MouseEvent(.wheelUp, x: 3, y: 3))])
         #expect(bench.state.cursor == 2)
+        // A bar in the depth pane (box at row 11, step axis 2 columns wide) selects its token.
+        Harness.press(bench, [.mouse(MouseEvent(.press, x: 1 + 2 + 5, y: 14))])
+        #expect(bench.state.cursor == 5)
+        #expect(bench.state.focus == .depth)
 
         var options = WorkbenchOptions()
         options.mouse = false

@@ -168,8 +168,11 @@ public final class Workbench {
             let choices = engine.architectures()
             guard !choices.isEmpty else { state.message = StatusMessage("no architectures to choose from"); return }
             let current = (try? ArchitectureSpec.parse(state.runs[0].settings.architecture))?.name
-            state.overlay = .picker(Picker(kind: .architecture, items: choices.map(\.name),
-                                           details: choices.map(\.summary), selected: current))
+            let details = choices.map { choice in
+                ([choice.summary] + choice.options.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+            }
+            state.overlay = .picker(Picker(kind: .architecture, items: choices.map(\.name), details: details,
+                                           selected: current))
         case .toggleCompare:
             if state.isComparing {
                 stopCompare()
@@ -331,8 +334,12 @@ public final class Workbench {
                 switch picker.kind {
                 case .model: run(.model(choice))
                 case .architecture:
+                    // The same architecture keeps its options, unless they are what failed.
                     let current = try? ArchitectureSpec.parse(state.runs[0].settings.architecture)
-                    run(.architecture(current?.name == choice ? state.runs[0].settings.architecture : choice))
+                    var failed = false
+                    if case .failed = state.runs[0].status { failed = true }
+                    let keep = current?.name == choice && !failed
+                    run(.architecture(keep ? state.runs[0].settings.architecture : choice))
                 case .theme: setTheme(choice)
                 }
             default: break
@@ -421,13 +428,10 @@ public final class Workbench {
         case .wheelUp: perform(.cursorUp)
         case .wheelDown: perform(.cursorDown)
         case .press:
+            let pane = frameMap.panes.first(where: { $0.rect.contains(x: mouse.x, y: mouse.y) })
+            if let pane { state.focus = pane.pane }
             if let hit = frameMap.tokens.first(where: { $0.rect.contains(x: mouse.x, y: mouse.y) }) {
-                state.cursor = hit.index
-                state.focus = .stream
-                return
-            }
-            if let pane = frameMap.panes.first(where: { $0.rect.contains(x: mouse.x, y: mouse.y) }) {
-                state.focus = pane.pane
+                state.cursor = hit.index >= state.runs[0].tokens.count - 1 ? nil : hit.index
             }
         }
     }

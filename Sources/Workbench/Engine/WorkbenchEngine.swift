@@ -18,8 +18,8 @@ import Engine
 public struct RunSettings: Equatable, Sendable {
     /// Model name as `WorkbenchEngine.models()` lists it (or a path the engine accepts).
     public var model: String
-    /// Architecture spec: a name and `key=value` options, e.g. `mor threshold=0.6`.
-    /// See `ArchitectureSpec`.
+    /// Architecture spec: a name and `key=value` options, e.g. `mor threshold=0.6`
+    /// (see `ArchitectureSpec`). Empty means the model's own architecture.
     public var architecture: String
     public var prompt: String
     public var sampler: SamplerSettings

@@ -4,7 +4,7 @@ import Engine
 /// token stopped early, and the routing mode (capacity or threshold) always in view.
 /// In A/B compare, A's bars grow up and B's hang down from a shared row of tokens.
 enum DepthPane {
-    static func draw(_ ctx: PaneContext, in region: Region) {
+    static func draw(_ ctx: PaneContext, in region: Region, map: inout FrameMap) {
         let state = ctx.state
         let p = ctx.palette
         let a = state.runs[0]
@@ -55,6 +55,8 @@ enum DepthPane {
                     bar(b.tokens[i], maxDepth: maxDepth, x: column, top: labelRow + 1, height: downRows, downward: true,
                         palette: p, in: inner)
                 }
+                map.tokens.append(FrameMap.TokenHit(
+                    rect: Rect(x: plot.frame.x + column, y: plot.frame.y, width: 1, height: plot.height), index: i))
                 let differs = i >= a.tokens.count || i >= b.tokens.count || a.tokens[i].id != b.tokens[i].id
                 label(i < a.tokens.count ? a.tokens[i] : b.tokens[i], x: column, y: labelRow, selected: i == selected,
                       differs: differs, palette: p, in: inner)
@@ -65,6 +67,8 @@ enum DepthPane {
             for column in 0..<columns {
                 let i = first + column
                 guard i < a.tokens.count else { break }
+                map.tokens.append(FrameMap.TokenHit(
+                    rect: Rect(x: plot.frame.x + column, y: plot.frame.y, width: 1, height: plot.height), index: i))
                 bar(a.tokens[i], maxDepth: maxDepth, x: column, top: 1, height: barRows, downward: false,
                     palette: p, in: plot)
                 label(a.tokens[i], x: column, y: inner.height - 1, selected: i == selected, differs: false,

@@ -26,7 +26,7 @@ struct Renderer {
             let region = root.sub(frame.rect)
             switch frame.pane {
             case .stream: StreamPane.draw(ctx, side: frame.side, in: region, map: &map)
-            case .depth: DepthPane.draw(ctx, in: region)
+            case .depth: DepthPane.draw(ctx, in: region, map: &map)
             case .attention: AttentionPane.draw(ctx, in: region)
             case .inspector: InspectorPane.draw(ctx, in: region)
             case .throughput: ThroughputPane.draw(ctx, in: region)
