@@ -41,9 +41,11 @@ public final class NcursesTerminal {
                 if ds_terminfo_exists(candidate) == 1 { name = candidate; break }
             }
         }
+        ds_save_terminal_modes()
         guard ds_newterm(name) != nil else {
             throw EngineError("TERM=\(name): ncurses could not open the terminal")
         }
+        ds_install_crash_restore()
         raw()
         noecho()
         nonl()
@@ -81,6 +83,7 @@ public final class NcursesTerminal {
         mousemask(0, nil)
         curs_set(1)
         endwin()
+        ds_remove_crash_restore()
     }
 
     deinit { restore() }
