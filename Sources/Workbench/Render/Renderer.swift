@@ -145,7 +145,7 @@ struct Renderer {
 
     private func drawPicker(_ picker: Picker, in root: Region) {
         let widest = zip(picker.items, picker.details).map { DisplayWidth.of($0) + DisplayWidth.of($1) + 6 }.max() ?? 20
-        let inner = Self.overlayBox(root, width: max(36, widest + 4), height: picker.items.count + 4,
+        let inner = Self.overlayBox(root, width: max(48, widest + 4), height: picker.items.count + 4,
                                     title: picker.title, palette: palette)
         guard inner.height > 1 else { return }
         let rows = inner.height - 1
