@@ -44,6 +44,8 @@ import Testing
         #expect(Region.truncate("short", to: 8) == "short")
         #expect(Region.truncate("日本語です", to: 5) == "日本…")
         #expect(Region.truncate("abc", to: 0) == "")
+        #expect(Region.truncateFront("mor threshold=0.50", to: 10) == "…hold=0.50")
+        #expect(Region.truncateFront("short", to: 10) == "short")
     }
 
     @Test func barsAndShades() {

@@ -13,6 +13,31 @@ import Engine
 // return at once. A run does its work on its own thread and reports through its
 // `RunSink`, which is cheap and safe to call from any thread. `RunGate` implements the
 // run controls (pause, single-step, stop) for engines that produce one token per loop.
+//
+// A live adapter, in outline (`ReplayEngine` is a complete example):
+//
+//     func startRun(_ s: RunSettings, paused: Bool, sink: RunSink) -> any EngineRun {
+//         let gate = RunGate(paused: paused)
+//         Thread {
+//             do {
+//                 let session = try <load s.model with s.architecture and s.sampler>
+//                 sink.post(.started(RunInfo(...)))
+//                 for trace in try <prefill s.prompt> { sink.post(.token(trace)) }
+//                 var made = 0
+//                 while made < s.maxNewTokens, gate.next() != nil, sink.isCurrent {
+//                     guard let trace = try <one generated token> else { sink.post(.finished("end of text")); return }
+//                     sink.post(.token(trace))
+//                     made += 1
+//                 }
+//                 if made == s.maxNewTokens { sink.post(.finished("\(made) tokens")) }
+//             } catch let error as EngineError {
+//                 sink.post(.failed(error))
+//             } catch {
+//                 sink.post(.failed(EngineError("\(s.model): \(error)")))
+//             }
+//         }.start()
+//         return gate
+//     }
 
 /// What an engine is asked to run.
 public struct RunSettings: Equatable, Sendable {

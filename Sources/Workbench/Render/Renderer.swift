@@ -58,27 +58,39 @@ struct Renderer {
         }
     }
 
+    /// ` depthscope │ model │ architecture(s) │ ● status(es)   N tok · theme · colours`.
+    /// Statuses always show; when the line is short the model name goes first, then the
+    /// architecture specs are shortened.
     private func drawTopBar(_ bar: Region) {
         let style = palette.topBar
         bar.fill(style)
         let a = state.runs[0]
-        var parts: [(String, Style)] = [(" depthscope ", style.adding(.bold))]
-        parts.append(("│ " + (a.info?.model ?? a.settings.model) + " ", style))
+        let comparing = state.isComparing
+        var statuses: [(String, Style)] = [("│ ", style)]
         for (i, run) in state.runs.enumerated() {
-            let label = state.isComparing ? (i == 0 ? "A " : "B ") : ""
-            parts.append(("│ " + label + (run.info?.architectureSpec ?? run.settings.architecture) + " ", style))
+            let dot: Style
+            switch run.status {
+            case .running: dot = style.with(foreground: palette.color(.status))
+            case .failed: dot = style.with(foreground: palette.color(.error)).adding(.bold)
+            default: dot = style.with(foreground: palette.color(.hotkey))
+            }
+            statuses.append(((comparing ? (i == 0 ? "A " : "B ") : "") + "● " + run.status.label + " ", dot))
         }
-        let status = a.status
-        let dot: Style
-        switch status {
-        case .running: dot = style.with(foreground: palette.color(.status))
-        case .failed: dot = style.with(foreground: palette.color(.error)).adding(.bold)
-        default: dot = style.with(foreground: palette.color(.hotkey))
+        let head = " depthscope "
+        let model = "│ " + (a.info?.model ?? a.settings.model) + " "
+        var specs = state.runs.map { $0.info?.architectureSpec ?? $0.settings.architecture }
+        let labels = state.runs.indices.map { comparing ? ($0 == 0 ? "A " : "B ") : "" }
+        let fixed = DisplayWidth.of(head) + statuses.reduce(0) { $0 + DisplayWidth.of($1.0) }
+        let specsWidth = zip(labels, specs).reduce(0) { $0 + DisplayWidth.of($1.0) + DisplayWidth.of($1.1) + 3 }
+        let showModel = fixed + DisplayWidth.of(model) + specsWidth <= bar.width
+        if fixed + specsWidth > bar.width {
+            let room = max(4, (bar.width - fixed) / max(1, specs.count) - 3 - (comparing ? 2 : 0))
+            specs = specs.map { Region.truncateFront($0, to: room, ellipsis: palette.glyphs.ellipsis) }
         }
-        parts.append(("│ ", style))
-        parts.append(("● " + status.label + " ", dot))
-        var x = 0
-        for (text, s) in parts { x = bar.put(text, x, 0, s) }
+        var x = bar.put(head, 0, 0, style.adding(.bold))
+        if showModel { x = bar.put(model, x, 0, style) }
+        for (label, spec) in zip(labels, specs) { x = bar.put("│ " + label + spec + " ", x, 0, style) }
+        for (text, s) in statuses { x = bar.put(text, x, 0, s) }
         let long = "\(a.tokens.count) tok · theme \(palette.theme.name) · \(palette.mode.rawValue) colours "
         let short = "\(a.tokens.count) tok "
         for right in [long, short] where bar.width - x > DisplayWidth.of(right) {

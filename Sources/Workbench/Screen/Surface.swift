@@ -143,6 +143,12 @@ public struct Region {
         return col
     }
 
+    /// Text cut to `width` columns from the front (keeping its end, where options that tell
+    /// two specs apart usually are), with an ellipsis when it does not fit.
+    public static func truncateFront(_ text: String, to width: Int, ellipsis: String = "…") -> String {
+        String(truncate(String(text.reversed()), to: width, ellipsis: ellipsis).reversed())
+    }
+
     /// Text truncated to `width` columns with an ellipsis when it does not fit.
     public static func truncate(_ text: String, to width: Int, ellipsis: String = "…") -> String {
         guard width > 0 else { return "" }
