@@ -169,7 +169,7 @@ public struct Architecture: Sendable, Equatable {
             if criterionName == configCriterion, let configured = defaults?.threshold { defaultThreshold = configured }
             let threshold = try reader.double(
                 "threshold", default: defaultThreshold, low: criterion.range.lowerBound, high: criterion.range.upperBound,
-                whole: criterion == .argmaxStable)
+                whole: criterion == .argmaxStable ? criterion.rawValue : nil)
             let minDepth = try reader.int("min_depth", default: min(defaults?.minDepth ?? 1, full), min: 1, max: full)
             let maxDepth = try reader.int(
                 "max_depth", default: max(min(defaults?.maxDepth ?? full, full), minDepth), min: minDepth, max: full)
@@ -203,7 +203,7 @@ public struct Architecture: Sendable, Equatable {
             }
             let threshold = try reader.double(
                 "threshold", default: defaultThreshold, low: criterion.range.lowerBound, high: criterion.range.upperBound,
-                whole: criterion == .argmaxStable)
+                whole: criterion == .argmaxStable ? criterion.rawValue : nil)
             let minSteps = try reader.int("min_steps", default: 1, min: 1, max: loops)
             let seed = try reader.uint64("seed", default: recurrent.stateInitSeed)
             let settings = RecurrentSettings(

@@ -45,7 +45,7 @@ struct OptionReader {
     /// A number in [low, high] (or open at an end when asked).
     mutating func double(
         _ key: String, default fallback: Double, low: Double, high: Double,
-        openLow: Bool = false, openHigh: Bool = false, whole: Bool = false
+        openLow: Bool = false, openHigh: Bool = false, whole: String? = nil
     ) throws -> Double {
         guard let text = take(key) else { return record(key, fallback) }
         guard let value = Double(text), value.isFinite else { throw error(key, text, "not a number") }
@@ -56,7 +56,7 @@ struct OptionReader {
             let highText = high.isInfinite ? "inf)" : Self.number(high) + (openHigh ? ")" : "]")
             throw error(key, text, "out of range \(lowText), \(highText)")
         }
-        if whole, value != value.rounded() { throw error(key, text, "must be a whole number of steps") }
+        if let whole, value != value.rounded() { throw error(key, text, "\(whole) needs a whole number of steps") }
         return record(key, value)
     }
 
