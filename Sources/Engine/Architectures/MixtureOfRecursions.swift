@@ -13,7 +13,8 @@
 extension DepthRunner {
     func runExpertChoice(threshold: Double) throws -> FloatVector {
         let routers = source.weights.expertRouters
-        for index in schedule.pre + schedule.blocks[0] { try runStep(index, hidden) }
+        for index in schedule.pre { try runStep(index, hidden) }
+        for index in schedule.blocks[0] { try runStep(index, hidden) }
         var stoppedAt: Float?
         var lastScore: Float?
         for (j, router) in routers.enumerated() {
