@@ -39,8 +39,10 @@ public enum Evaluation {
             throw EngineError("the tokenizer gives id \(id) but the model's vocabulary has \(vocabulary) entries")
         }
         let window = model.config.maxPositionEmbeddings
+        // Caches sized for the longest window this text has, not the model's whole context.
         let session = try Session(
-            model: model, tokenizer: tokenizer, architecture: architecture, tracing: false, capacity: window)
+            model: model, tokenizer: tokenizer, architecture: architecture, tracing: false,
+            capacity: min(window, ids.count - 1))
         let start = DispatchTime.now()
         var nll = 0.0
         var predicted = 0

@@ -52,7 +52,7 @@ struct ArchsCommand: ParsableCommand {
             }
             for option in entry.options {
                 let value = inEffect[option.name].map { "default here: \($0)" } ?? "default: \(option.defaultValue)"
-                out += "    \(option.name)=\(option.range)  \(value)\n"
+                out += "    \(option.name)  \(option.range)  (\(value))\n"
                 out += "        \(option.help)\n"
             }
             out += "\n"

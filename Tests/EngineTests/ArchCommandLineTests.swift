@@ -12,7 +12,7 @@ import Testing
         let text = try Depthscope.run(["archs"])
         #expect(text.status == 0, "\(text.stderr)")
         for name in Architecture.names { #expect(text.text.contains("\n\(name)  ") || text.text.hasPrefix("\(name)  ")) }
-        #expect(text.text.contains("threshold=[0, 1]"))
+        #expect(text.text.contains("threshold  [0, 1]"))
 
         let json = try Depthscope.run(["archs", "--model", morExpert, "--json"])
         #expect(json.status == 0, "\(json.stderr)")
@@ -96,6 +96,20 @@ import Testing
         for (arguments, fragments) in cases {
             cli.expectCleanFailure(try Depthscope.run(arguments), mentioning: fragments)
         }
+        // A config naming routers whose tensors the file lacks.
+        let broken = try TemporaryFolder()
+        let plain = ArchFixtures.root.appendingPathComponent("models/plain6")
+        for file in ["model.safetensors", "char_vocab.json"] {
+            try FileManager.default.copyItem(at: plain.appendingPathComponent(file), to: broken.url.appendingPathComponent(file))
+        }
+        var config = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("config.json"))) as? [String: Any])
+        config["recursive"] = ["num_recursion": 3, "sharing": "cycle"]
+        config["mor"] = ["type": "token"]
+        try broken.write("config.json", try JSONSerialization.data(withJSONObject: config))
+        cli.expectCleanFailure(
+            try Depthscope.run(["generate", "--model", broken.path, "--prompt", "#"]), mentioning: [broken.path, "model.mor_router.weight"])
+
         let short = try Depthscope.run(["eval", "--model", morExpert, "--file", folder.file("text.txt"), "--validation-split"])
         cli.expectCleanFailure(short, mentioning: ["text.txt", "at least 2"])
     }

@@ -54,6 +54,9 @@ import Testing
             try resolve("mor_token", "mor", ["threshold": "0.5"])  // token-choice has no threshold
         }
         expectEngineError(containing: ["early-exit", "recurrent"]) { try resolve("recurrent", "early-exit") }
+        expectEngineError(containing: ["recursive", "recursions=1000", "6000 depth steps", "4096"]) {
+            try resolve("plain6", "recursive", ["recursions": "1000"])
+        }
         expectEngineError(containing: ["relaxed checkpoint has LoRA for 3 loops"]) {
             try resolve("relaxed", "early-exit", ["recursions": "4"])
         }

@@ -7,6 +7,10 @@ public struct Architecture: Sendable, Equatable {
     /// The names `--arch` accepts, in the order `depthscope archs` lists them.
     public static let names = ["vanilla", "recursive", "relaxed", "convert", "mor", "early-exit", "ut", "recurrent"]
 
+    /// Most depth steps a schedule may have: far beyond any real model, low enough that a
+    /// mistyped loop count is an error rather than gigabytes of caches.
+    public static let maxDepthSteps = 4096
+
     public let name: String
     public let policy: DepthPolicy
     public let kv: KVPolicy
@@ -63,7 +67,7 @@ public struct Architecture: Sendable, Equatable {
             -> (Int, Sharing)
         {
             known += ["recursions", "sharing"]
-            let recursions = try reader.int("recursions", default: defaultRecursions, min: 1, max: maxRecursions)
+            let recursions = try reader.int("recursions", default: defaultRecursions, min: 1, max: maxRecursions ?? maxDepthSteps)
             let sharing = try sharingOption(default: defaultSharing)
             return (recursions, sharing)
         }
@@ -105,7 +109,7 @@ public struct Architecture: Sendable, Equatable {
         case "convert":
             known = ["sharing", "recursions", "layers", "init", "lora_rank", "lora_targets"]
             let sharing = try sharingOption(default: .cycle)
-            let recursions = try reader.int("recursions", default: 2, min: 1)
+            let recursions = try reader.int("recursions", default: 2, min: 1, max: maxDepthSteps)
             let segment = sharing == .middleCycle ? layers - 2 : layers
             if !reader.isGiven("layers"), segment % recursions != 0 {
                 throw reader.error(
@@ -183,7 +187,7 @@ public struct Architecture: Sendable, Equatable {
         case "ut":
             guard let act = depth.act else { throw missing("act", "ACT halting unit") }
             known = ["max_steps", "epsilon"]
-            let steps = try reader.int("max_steps", default: act.maxSteps, min: 1)
+            let steps = try reader.int("max_steps", default: act.maxSteps, min: 1, max: maxDepthSteps)
             let epsilon = try reader.double("epsilon", default: act.epsilon, low: 0, high: 1, openLow: true, openHigh: true)
             architecture = Architecture(
                 name: canonical, policy: .act(ACTSettings(maxSteps: steps, epsilon: epsilon)), kv: .propagate,
@@ -220,6 +224,11 @@ public struct Architecture: Sendable, Equatable {
             throw EngineError("unknown architecture '\(name)' (known: \(names.joined(separator: ", ")))")
         }
         try reader.finish(known: known)
+        guard architecture.maxDepth <= maxDepthSteps else {
+            let chosen = architecture.options.map(\.description).joined(separator: " ")
+            throw EngineError(
+                "arch \(canonical) \(chosen): \(architecture.maxDepth) depth steps exceed the limit of \(maxDepthSteps) (each step keeps its own KV cache)")
+        }
         return architecture
     }
 }

@@ -209,10 +209,13 @@ private struct KeyReader {
         return items
     }
 
-    func int(_ key: String, minimum: Int) throws -> Int? {
+    /// An integer in minimum...maximum (loop counts are capped by the most depth steps a
+    /// schedule may have).
+    func int(_ key: String, minimum: Int, maximum: Int = Architecture.maxDepthSteps) throws -> Int? {
         guard let value = raw[key], value != .null else { return nil }
         guard let number = value.intValue else { throw error(name(key), "expected an integer") }
         guard number >= minimum else { throw error(name(key), "\(number) is less than \(minimum)") }
+        guard number <= maximum else { throw error(name(key), "\(number) is more than \(maximum)") }
         return number
     }
 
