@@ -34,9 +34,9 @@ struct EvalCommand: ParsableCommand {
             throw EngineError("\(file): not valid UTF-8")
         }
         if validationSplit { text = Evaluation.validationSplit(text) }
-        let ids = try tokenizer.encode(text, addSpecialTokens: false)
         let result: EvaluationResult
         do {
+            let ids = try tokenizer.encode(text, addSpecialTokens: false)
             result = try Evaluation.run(model: model, tokenizer: tokenizer, architecture: chosen, ids: ids)
         } catch let error as EngineError {
             throw EngineError("\(file): \(error.message)")
