@@ -21,11 +21,13 @@ extension Model {
     /// One decoder layer (stored layer `layer`) applied to `hidden` in place, for the token
     /// at `position`: attention (appending this token's key/value to `cache`) then MLP.
     /// Afterwards `state.attentionWeights` holds this step's attention over `cache`.
+    /// `lora` adds a per-loop low-rank delta to the layer's projections (relaxed recursion).
     public func decoderLayer(
-        _ layer: Int, hidden: FloatVector, position: Int, cache: KVCache, state: RunState
+        _ layer: Int, hidden: FloatVector, position: Int, cache: KVCache, state: RunState,
+        lora: LayerLoRA? = nil
     ) throws {
-        try attentionBlock(layer, hidden: hidden, position: position, cache: cache, state: state)
-        mlpBlock(layer, hidden: hidden, state: state)
+        try attentionBlock(layer, hidden: hidden, position: position, cache: cache, state: state, lora: lora)
+        mlpBlock(layer, hidden: hidden, state: state, lora: lora)
     }
 
     /// hidden += o_proj(attention(input_layernorm(hidden))).
@@ -37,7 +39,7 @@ extension Model {
     /// layer's sliding window.
     public func attentionBlock(
         _ layer: Int, hidden: FloatVector, position: Int, cache: KVCache, state: RunState,
-        appendToCache: Bool = true
+        appendToCache: Bool = true, lora: LayerLoRA? = nil
     ) throws {
         let weights = layers[layer]
         rmsNorm(
@@ -46,13 +48,14 @@ extension Model {
         state.prepareRotary(position: position, inverseFrequencies: inverseFrequencies)
 
         weights.query.multiply(state.normed.pointer, into: state.query.pointer)
+        lora?[.query]?.add(state.normed.pointer, into: state.query.pointer, state: state)
         if let bias = weights.queryBias { add(bias.pointer, into: state.query.pointer, count: config.queryDim) }
         applyRotary(
             state.query.pointer, heads: config.numAttentionHeads, headDim: config.headDim,
             cos: state.cos.pointer, sin: state.sin.pointer)
 
         if appendToCache {
-            try writeKeyValue(layer, normed: state.normed, position: position, cache: cache, state: state)
+            try writeKeyValue(layer, normed: state.normed, position: position, cache: cache, state: state, lora: lora)
         }
         guard cache.count <= state.contextLength else {
             throw EngineError(
@@ -61,12 +64,13 @@ extension Model {
         attend(layer, position: position, cache: cache, state: state)
 
         weights.output.multiply(state.attentionOutput.pointer, into: state.projected.pointer)
+        lora?[.output]?.add(state.attentionOutput.pointer, into: state.projected.pointer, state: state)
         if let bias = weights.outputBias { add(bias.pointer, into: state.projected.pointer, count: config.hiddenSize) }
         add(state.projected.pointer, into: hidden.pointer, count: config.hiddenSize)
     }
 
     /// hidden += down(silu(gate(x)) * up(x)) with x = post_attention_layernorm(hidden).
-    public func mlpBlock(_ layer: Int, hidden: FloatVector, state: RunState) {
+    public func mlpBlock(_ layer: Int, hidden: FloatVector, state: RunState, lora: LayerLoRA? = nil) {
         let weights = layers[layer]
         let ffn = config.intermediateSize
         rmsNorm(
@@ -74,10 +78,13 @@ extension Model {
             into: state.normed.pointer, count: config.hiddenSize)
         weights.gate.multiply(state.normed.pointer, into: state.gate.pointer)
         weights.up.multiply(state.normed.pointer, into: state.up.pointer)
+        lora?[.gate]?.add(state.normed.pointer, into: state.gate.pointer, state: state)
+        lora?[.up]?.add(state.normed.pointer, into: state.up.pointer, state: state)
         if let bias = weights.gateBias { add(bias.pointer, into: state.gate.pointer, count: ffn) }
         if let bias = weights.upBias { add(bias.pointer, into: state.up.pointer, count: ffn) }
         swiGLU(state.gate.pointer, state.up.pointer, count: ffn)
         weights.down.multiply(state.gate.pointer, into: state.projected.pointer)
+        lora?[.down]?.add(state.gate.pointer, into: state.projected.pointer, state: state)
         if let bias = weights.downBias { add(bias.pointer, into: state.projected.pointer, count: config.hiddenSize) }
         add(state.projected.pointer, into: hidden.pointer, count: config.hiddenSize)
     }
@@ -86,13 +93,14 @@ extension Model {
     /// appends them to `cache`, without running the rest of the layer. Early exit uses it
     /// to give the steps a token skipped the KV of its exit state (state propagation).
     public func appendKeyValue(
-        _ layer: Int, hidden: FloatVector, position: Int, cache: KVCache, state: RunState
+        _ layer: Int, hidden: FloatVector, position: Int, cache: KVCache, state: RunState,
+        lora: LayerLoRA? = nil
     ) throws {
         rmsNorm(
             hidden.pointer, weight: layers[layer].inputNorm.pointer, epsilon: config.rmsNormEps,
             into: state.normed.pointer, count: config.hiddenSize)
         state.prepareRotary(position: position, inverseFrequencies: inverseFrequencies)
-        try writeKeyValue(layer, normed: state.normed, position: position, cache: cache, state: state)
+        try writeKeyValue(layer, normed: state.normed, position: position, cache: cache, state: state, lora: lora)
     }
 
     /// logits = lm_head(norm(hidden)), into `state.logits` (also the logit lens of an
@@ -126,7 +134,8 @@ extension Model {
 
     /// k = rope(k_proj(normed)), v = v_proj(normed), appended to `cache` at `position`.
     private func writeKeyValue(
-        _ layer: Int, normed: FloatVector, position: Int, cache: KVCache, state: RunState
+        _ layer: Int, normed: FloatVector, position: Int, cache: KVCache, state: RunState,
+        lora: LayerLoRA? = nil
     ) throws {
         let weights = layers[layer]
         let row = try cache.appendRow(position: position)
@@ -134,6 +143,8 @@ extension Model {
         let value = cache.value(row)
         weights.key.multiply(normed.pointer, into: key)
         weights.value.multiply(normed.pointer, into: value)
+        lora?[.key]?.add(normed.pointer, into: key, state: state)
+        lora?[.value]?.add(normed.pointer, into: value, state: state)
         if let bias = weights.keyBias { add(bias.pointer, into: key, count: config.kvDim) }
         if let bias = weights.valueBias { add(bias.pointer, into: value, count: config.kvDim) }
         applyRotary(

@@ -63,6 +63,21 @@ public final class Model: Sendable {
         inverseFrequencies = config.rope.inverseFrequencies(headDim: config.headDim)
     }
 
+    /// A model assembled from weights already in memory (e.g. a vanilla checkpoint turned
+    /// into a recursive one at load time): shares the matrices it is given, copies nothing.
+    init(
+        folder: String, config: ModelConfig, embedding: WeightMatrix, layers: [DecoderLayerWeights],
+        finalNorm: WeightVector, lmHead: WeightMatrix
+    ) {
+        self.folder = folder
+        self.config = config
+        self.embedding = embedding
+        self.layers = layers
+        self.finalNorm = finalNorm
+        self.lmHead = lmHead
+        inverseFrequencies = config.rope.inverseFrequencies(headDim: config.headDim)
+    }
+
     private static func loadLayer(_ index: Int, config: ModelConfig, loader: WeightLoader) throws
         -> DecoderLayerWeights
     {

@@ -26,7 +26,16 @@ public final class RunState {
     let up: FloatVector
     let cos: FloatVector
     let sin: FloatVector
+    /// LoRA scratch (relaxed recursion): x A^T (at most `loraCapacity` ranks) and its B
+    /// projection, each sized for the largest projection of a layer.
+    let loraInner: FloatVector
+    let loraOuter: FloatVector
     private var rotaryPosition = -1
+
+    /// The largest LoRA rank (and projection size) this scratch serves.
+    public static func loraCapacity(config: ModelConfig) -> Int {
+        max(config.hiddenSize, config.intermediateSize, config.queryDim, config.kvDim)
+    }
 
     public init(config: ModelConfig, contextLength: Int) throws {
         self.contextLength = contextLength
@@ -43,6 +52,8 @@ public final class RunState {
         up = try FloatVector(count: config.intermediateSize)
         cos = try FloatVector(count: config.headDim / 2)
         sin = try FloatVector(count: config.headDim / 2)
+        loraInner = try FloatVector(count: Self.loraCapacity(config: config))
+        loraOuter = try FloatVector(count: Self.loraCapacity(config: config))
     }
 
     /// Fills cos/sin for `position` unless they already hold it (every layer of a token

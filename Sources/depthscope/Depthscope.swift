@@ -18,6 +18,8 @@ struct Depthscope: ParsableCommand {
             TokenizeCommand.self,
             DetokenizeCommand.self,
             InspectCommand.self,
+            ArchsCommand.self,
+            EvalCommand.self,
             WorkbenchCommand.self,
             ReplayCommand.self,
         ],

@@ -2,14 +2,25 @@ import ArgumentParser
 import Engine
 import Foundation
 
-/// `depthscope generate --model DIR --prompt TEXT -n 64 [sampling options] [--stats]`
-/// streams the generated text to stdout as it is produced.
+/// `depthscope generate --model DIR --prompt TEXT -n 64 [sampling options] [--arch NAME
+/// --arch-option key=value ...] [--trace FILE] [--stats]` streams the generated text to
+/// stdout as it is produced; `--trace` writes every token's trace as JSON Lines.
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate text after a prompt, streamed to standard output.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var architecture: ArchitectureArguments
+
+    @Option(name: .long, help: "Write one JSON object per token (prompt and generated) to this file (JSON Lines).")
+    var trace: String?
+
+    @Flag(name: .long, help: "Leave per-step attention rows out of the trace.")
+    var noAttention = false
+
+    @Flag(name: .long, help: "Leave the per-step logit lens out of the trace.")
+    var noLens = false
 
     @Option(name: .long, help: "The prompt text.")
     var prompt: String = ""
@@ -55,16 +66,22 @@ struct GenerateCommand: ParsableCommand {
         try sampling.validate()
 
         let folder = try modelOptions.folder()
-        let model = try Model(folder: folder)
+        let model = try DepthModel(folder: folder)
         let tokenizer = try loadTokenizer(folder: folder)
+        let chosen = try architecture.resolve(for: model)
         let promptIds = try tokenizer.encode(prompt, addSpecialTokens: true)
         for id in promptIds where id >= model.config.vocabSize {
             throw EngineError(
                 "--prompt: the tokenizer gives id \(id) but the model's vocabulary has \(model.config.vocabSize) entries")
         }
-        let limit = Generator.contextLimit(model: model)
-        let runner = try VanillaRunner(model: model, capacity: max(1, min(limit, promptIds.count + maxTokens)))
-        let generator = Generator(runner: runner, tokenizer: tokenizer)
+        let writer = try trace.map { try TraceWriter(path: $0) }
+        var capture: TraceCapture = []
+        if writer != nil, !noAttention { capture.insert(.attention) }
+        if writer != nil, !noLens { capture.insert(.lens) }
+        let limit = Generator.contextLimit(model: model.model)
+        let session = try Session(
+            model: model, tokenizer: tokenizer, architecture: chosen, sampling: sampling, capture: capture,
+            tracing: writer != nil || stats, capacity: max(1, min(limit, promptIds.count + maxTokens)))
 
         var stopTokens = Set(model.config.eosTokenIds)
         if let eos = tokenizer.eosTokenId { stopTokens.insert(eos) }
@@ -72,9 +89,14 @@ struct GenerateCommand: ParsableCommand {
             maxNewTokens: maxTokens, sampling: sampling, stopStrings: stop, stopTokens: stopTokens)
 
         if echo { try StandardStreams.write(prompt) }
-        let result = try generator.generate(prompt: promptIds, options: options) { piece in
-            try StandardStreams.write(piece)
-        }
+        var depth = DepthSummary()
+        let result = try session.generate(
+            prompt: promptIds, options: options,
+            onText: { piece in try StandardStreams.write(piece) },
+            onTrace: { token in
+                try writer?.write(token)
+                if !token.isPrompt { depth.add(token) }
+            })
         if result.stopReason == .contextLimit {
             StandardStreams.writeError(
                 "depthscope: stopped at the context limit of \(result.contextLimit) tokens (max_position_embeddings in config.json)\n")
@@ -86,6 +108,30 @@ struct GenerateCommand: ParsableCommand {
                     result.promptTokens, result.promptSeconds, result.promptTokensPerSecond,
                     result.generatedTokens.count, result.generationSeconds, result.generationTokensPerSecond,
                     result.stopReason.rawValue))
+            if chosen.name != "vanilla", depth.tokens > 0 {
+                StandardStreams.writeError(
+                    String(
+                        format: "depth: mean %.2f of %d steps per generated token, FLOPs %.1f%% of full depth (%@)\n",
+                        depth.meanDepth, chosen.maxDepth, 100 * depth.flopsRatio, chosen.spec))
+            }
         }
     }
+}
+
+/// Mean depth and FLOPs of the generated tokens, for `--stats`.
+struct DepthSummary {
+    var tokens = 0
+    var steps = 0
+    var flops = 0.0
+    var fullDepthFlops = 0.0
+
+    mutating func add(_ token: TokenTrace) {
+        tokens += 1
+        steps += token.depth
+        flops += token.flops
+        fullDepthFlops += token.fullDepthFlops
+    }
+
+    var meanDepth: Double { tokens > 0 ? Double(steps) / Double(tokens) : 0 }
+    var flopsRatio: Double { fullDepthFlops > 0 ? flops / fullDepthFlops : 0 }
 }

@@ -1,0 +1,116 @@
+import Foundation
+
+/// A loaded checkpoint with everything its adaptive-depth architectures need: the base
+/// Llama weights (`Model`), the adaptive-depth config objects and the extra tensors they
+/// name (routers, halting unit, adapter, per-loop LoRA; docs/architectures.md 1.2).
+///
+/// Immutable and Sendable: sessions on several threads can share one. Switching the
+/// architecture never reloads it; `convert` builds its shared weights from it in memory.
+public final class DepthModel: Sendable {
+    public let model: Model
+    public let depth: DepthConfig
+    public let weights: DepthWeights
+
+    public var folder: String { model.folder }
+    public var config: ModelConfig { model.config }
+
+    /// Loads `folder` (config.json + safetensors). A config object whose tensors are
+    /// missing or misshapen is an error naming the file and the tensor.
+    public convenience init(folder: String) throws {
+        try Model.requireFolder(folder)
+        let config = try ModelConfig.load(folder: folder)
+        let configFile = (folder as NSString).appendingPathComponent("config.json")
+        let depth = try DepthConfig(config: config, file: configFile)
+        let loader = try WeightLoader(folder: folder)
+        let model = try Model(folder: folder, config: config, loader: loader)
+        try self.init(model: model, depth: depth, weights: DepthWeights(config: config, depth: depth, loader: loader))
+    }
+
+    public init(model: Model, depth: DepthConfig, weights: DepthWeights) {
+        self.model = model
+        self.depth = depth
+        self.weights = weights
+    }
+}
+
+/// A linear scoring unit over the hidden state: `scores = W h + b` (MoR routers, ACT's
+/// halting unit).
+public struct LinearUnit: Sendable {
+    public let weight: WeightMatrix
+    public let bias: WeightVector
+
+    public var outputs: Int { weight.rows }
+
+    /// scores[i] = W[i] . h + b[i] for i in 0..<outputs.
+    func evaluate(_ hidden: FloatVector, into scores: UnsafeMutablePointer<Float>) {
+        weight.multiply(hidden.pointer, into: scores)
+        for i in 0..<outputs { scores[i] += bias.pointer[i] }
+    }
+
+    var flops: Double { Double(2 * weight.rows * weight.columns) }
+}
+
+/// The extra tensors of a checkpoint, loaded when its config names them.
+public struct DepthWeights: Sendable {
+    /// `model.mor_router.{j}` for j in 0..<R-1 (expert-choice).
+    public var expertRouters: [LinearUnit] = []
+    /// `model.mor_router` [R, d] (token-choice).
+    public var tokenRouter: LinearUnit?
+    /// `model.act_halting` [1, d].
+    public var halting: LinearUnit?
+    /// `model.adapter.weight` [d, 2d] (recurrent depth's input injection).
+    public var adapter: WeightMatrix?
+    /// Per-loop LoRA of the shared layers (relaxation).
+    public var lora: LoRATable
+
+    public init(lora: LoRATable) {
+        self.lora = lora
+    }
+
+    init(config: ModelConfig, depth: DepthConfig, loader: WeightLoader) throws {
+        let d = config.hiddenSize
+        let recursions = depth.numRecursion
+        lora = LoRATable(layers: config.numHiddenLayers)
+        func unit(_ name: String, outputs: Int) throws -> LinearUnit {
+            LinearUnit(
+                weight: try loader.matrix(name + ".weight", rows: outputs, columns: d),
+                bias: try loader.vector(name + ".bias", count: outputs))
+        }
+        if let mor = depth.mor {
+            switch mor.type {
+            case .expert:
+                expertRouters = try (0..<max(recursions - 1, 0)).map { try unit("model.mor_router.\($0)", outputs: 1) }
+            case .token:
+                tokenRouter = try unit("model.mor_router", outputs: recursions)
+            }
+        }
+        if depth.act != nil {
+            halting = try unit("model.act_halting", outputs: 1)
+        }
+        if depth.recurrentDepth != nil {
+            adapter = try loader.matrix("model.adapter.weight", rows: d, columns: 2 * d)
+        }
+        if let relaxation = depth.relaxation {
+            let limit = RunState.loraCapacity(config: config)
+            guard relaxation.loraRank <= limit else {
+                throw EngineError("\(loader.checkpoint.folder)/config.json: relaxation.lora_rank \(relaxation.loraRank) exceeds \(limit)")
+            }
+            let layers = config.numHiddenLayers
+            let shared = depth.sharing == .middleCycle ? Array(1..<(layers - 1)) : Array(0..<layers)
+            for layer in shared {
+                for loop in 0..<recursions {
+                    var deltas = LayerLoRA()
+                    for projection in relaxation.targetModules {
+                        let (input, output) = projection.shape(config)
+                        let base = "model.layers.\(layer).\(projection.module)"
+                        deltas[projection] = LoRADelta(
+                            a: try loader.matrix("\(base).lora_A.\(loop).weight", rows: relaxation.loraRank, columns: input),
+                            b: try loader.matrix("\(base).lora_B.\(loop).weight", rows: output, columns: relaxation.loraRank),
+                            scaling: relaxation.scaling)
+                    }
+                    lora[layer, loop] = deltas
+                }
+            }
+        }
+    }
+}
