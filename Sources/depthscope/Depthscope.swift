@@ -20,7 +20,10 @@ struct Depthscope: ParsableCommand {
             InspectCommand.self,
             ArchsCommand.self,
             EvalCommand.self,
-        ])
+            WorkbenchCommand.self,
+            ReplayCommand.self,
+        ],
+        defaultSubcommand: WorkbenchCommand.self)
 
     static func main() {
         do {

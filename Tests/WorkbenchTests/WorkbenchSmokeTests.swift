@@ -1,6 +1,0 @@
-import Testing
-@testable import Workbench
-
-@Test func workbenchHasAName() {
-    #expect(WorkbenchInfo.name.contains("depthscope"))
-}
