@@ -31,6 +31,7 @@ from depthscope_ref import parallel  # noqa: E402
 from depthscope_ref.arch import resolve  # noqa: E402
 from depthscope_ref.model import DepthModel  # noqa: E402
 from evaluate import evaluate_arith, evaluate_ids  # noqa: E402
+from export import export  # noqa: E402
 from recipes import RECIPES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -251,7 +252,7 @@ def main():
         json.dump(summary, f, indent=2)
     if not args.no_export:
         out = os.path.join(args.models, name)
-        model.save(out, torch.float16, {"char_vocab.json": vocab.to_json()})
+        export(model, vocab, out)
         say(f"exported {out}")
 
 
