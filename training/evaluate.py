@@ -31,12 +31,21 @@ def flops_per_step(cfg, n_keys: float) -> float:
     return 2 * (d * qd + 2 * d * kvd + qd * d + 3 * d * f) + 4 * cfg.num_attention_heads * cfg.head_dim * n_keys
 
 
+def full_depth(cfg, arch) -> int:
+    """Steps a token runs at full depth under this architecture."""
+    if arch.schedule is not None:
+        return len(arch.schedule.steps)
+    rd = cfg.recurrent_depth
+    P, C, D = rd["n_layers_in_prelude"], rd["n_layers_in_recurrent_block"], rd["n_layers_in_coda"]
+    return P + (C + D) * arch.steps if arch.criterion != "none" else P + C * arch.steps + D
+
+
 @torch.no_grad()
 def evaluate_ids(model, arch, ids: torch.Tensor, T: int, batch: int = 16) -> dict:
     windows = eval_windows(ids, T)
     total_nll, total_tokens, total_depth = 0.0, 0, 0.0
     histogram: dict[int, int] = {}
-    full = len(arch.schedule.steps) if arch.schedule is not None else None
+    full = full_depth(model.cfg, arch)
     for i in range(0, len(windows), batch):
         group = windows[i:i + batch]
         lengths = {len(x) for x, _ in group}
