@@ -6,7 +6,8 @@ Writes training/runs/NAME/ (gitignored): loss.csv (the loss curve), ckpt.pt (res
 --resume), summary.json (final validation numbers) and train.log; then exports
 models/NAME/ (config.json, model.safetensors in f16, char_vocab.json) unless --no-export.
 
-Determinism: for a given seed, thread count (--threads, default 2) and machine, a run is
+Determinism: for a given seed, thread count (--threads, default 1: the two cores are shared, and one thread per
+run is faster than two under contention) and machine, a run is
 bitwise reproducible (seeded generators for init, data and loop counts; deterministic
 algorithms; a fixed thread count, because reductions split across threads round
 differently). A GPU is used when present (results then differ from the CPU ones).
@@ -103,7 +104,7 @@ def main():
     ap.add_argument("--text", help="train on this UTF-8 file instead (last 10%% = validation)")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--name", help="output name (default: the recipe name)")
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--models", default=os.path.join(REPO, "models"))
