@@ -6,11 +6,12 @@ Writes training/runs/NAME/ (gitignored): loss.csv (the loss curve), ckpt.pt (res
 --resume), summary.json (final validation numbers) and train.log; then exports
 models/NAME/ (config.json, model.safetensors in f16, char_vocab.json) unless --no-export.
 
-Determinism: for a given seed, thread count (--threads, default 1: the two cores are shared, and one thread per
-run is faster than two under contention) and machine, a run is
+Determinism: for a given seed, thread count (--threads, default 1) and machine, a run is
 bitwise reproducible (seeded generators for init, data and loop counts; deterministic
 algorithms; a fixed thread count, because reductions split across threads round
-differently). A GPU is used when present (results then differ from the CPU ones).
+differently). One thread is the default because the two cores are shared: under
+contention one thread per run is faster than two. A GPU is used when present (results
+then differ from the CPU ones).
 """
 from __future__ import annotations
 
