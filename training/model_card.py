@@ -19,7 +19,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from data import SHAKESPEARE, CharVocab, split  # noqa: E402
+from data import SHAKESPEARE, CharVocab, addition, split  # noqa: E402
 from depthscope_ref import parallel  # noqa: E402
 from depthscope_ref.arch import resolve  # noqa: E402
 from depthscope_ref.model import DepthModel  # noqa: E402
@@ -56,6 +56,25 @@ def depth_example(model, arch, vocab, text: str) -> str:
     recursions = ((out.depth[0] - len(sched.pre) - len(sched.post)) / K).long().tolist()
     shown = "".join("⏎" if c == "\n" else c for c in text)
     return "```\n" + shown + "\n" + "".join(str(r) for r in recursions) + "\n```"
+
+
+def other_settings(cfg) -> list[tuple[str, dict]]:
+    """Architectures worth measuring on each shipped model besides its default."""
+    if cfg.mor and cfg.mor["type"] == "expert":
+        return [("mor", {"threshold": 0.0}), ("mor", {"threshold": 0.3}), ("mor", {"threshold": 0.7}),
+                ("recursive", {})]
+    if cfg.mor:
+        return [("recursive", {"recursions": 1}), ("recursive", {})]
+    if cfg.relaxation:
+        return [("recursive", {}), ("relaxed", {"recursions": 1})]
+    if cfg.early_exit:
+        return [("early-exit", {"criterion": "softmax_max", "threshold": 0.9}),
+                ("early-exit", {"criterion": "softmax_max", "threshold": 0.6}),
+                ("early-exit", {"criterion": "kl", "threshold": 0.05}),
+                ("early-exit", {"criterion": "argmax_stable", "threshold": 2})]
+    if cfg.recurrent_depth:
+        return [("recurrent", {"steps": r, "criterion": "none"}) for r in (1, 2, 4, 8, 16)]
+    return []
 
 
 def folder_bytes(path: str) -> int:
@@ -101,8 +120,12 @@ def card(name: str) -> dict:
             f"  digits that receive a carry {r['mean_steps_digit_with_carry_in']:.2f}, digits without "
             f"{r['mean_steps_digit_without_carry_in']:.2f}; over all answer characters {r['mean_steps_answer']:.2f}.",
         ]
-        examples = [generate(model, arch, vocab, f"\n{a}+{b}=", 5).split("\n")[1] for a, b in [(357, 468), (901, 99)]]
-        lines += ["", "Greedy: " + ", ".join(f"`{e}`" for e in examples), ""]
+        shown = []
+        for a, b in [(357, 468), (901, 99), (555, 445)]:
+            got = generate(model, arch, vocab, f"\n{a}+{b}=", 6).split("\n")[1]
+            want = addition(a, b).strip()
+            shown.append(f"`{got}`" + (" (right)" if got == want else f" (wrong: `{want}`)"))
+        lines += ["", "Greedy answers: " + ", ".join(shown) + ".", ""]
     else:
         with open(SHAKESPEARE, encoding="utf-8") as f:
             val = split(f.read())[1]
@@ -119,6 +142,17 @@ def card(name: str) -> dict:
             f"FLOPs per token {r['flops_ratio'] * 100:.0f}% of full depth.",
             f"- Depth histogram (steps: tokens): {json.dumps(r['depth_histogram'])}.",
         ]
+        variants = other_settings(model.cfg)
+        if variants:
+            lines += ["", "Other settings on the same weights (same protocol):", "",
+                      "| arch | options | val loss | mean depth | stop early |", "|---|---|---|---|---|"]
+            base = DepthModel.load(folder)
+            for arch_name, opts in variants:
+                m2, a2 = resolve(base, arch_name, dict(opts))
+                r2 = evaluate_ids(m2, a2, torch.tensor(vocab.encode(val)), model.cfg.max_position_embeddings)
+                shown = " ".join(f"{k}={v}" for k, v in opts.items()) or "(defaults)"
+                lines.append(f"| {arch_name} | {shown} | {r2['nll']:.4f} | {r2['mean_depth']:.2f} / {r2['full_depth']} "
+                             f"| {r2['fraction_below_full_depth'] * 100:.0f}% |")
         prompt = "ROMEO:\n"
         lines += ["", "## Samples", "", "Greedy, prompt `ROMEO:\\n`:", "", "```",
                   generate(model, arch, vocab, prompt, 160), "```", "",
@@ -135,7 +169,7 @@ def card(name: str) -> dict:
         "## Training", "",
         f"- {row['params']:,} parameters; {stats['steps']} steps of {RECIPES[name].train['batch']} x "
         f"{RECIPES[name].train['context']} tokens ({stats['tokens']:,} tokens), seed {stats['seed']}, "
-        f"{stats['threads']} CPU threads, {stats['train_seconds'] / 60:.0f} minutes.",
+        f"{stats['threads']} CPU thread(s), {stats['train_seconds'] / 60:.0f} minutes.",
         f"- Mean layer applications per token during training: {row['train_depth']:.2f}.",
         f"- Reproduce: `python training/train.py --recipe {name} --seed {stats['seed']}` "
         f"(loss curve: training/runs/{name}/loss.csv).",
