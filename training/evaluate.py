@@ -31,11 +31,21 @@ def flops_per_step(cfg, n_keys: float) -> float:
     return 2 * (d * qd + 2 * d * kvd + qd * d + 3 * d * f) + 4 * cfg.num_attention_heads * cfg.head_dim * n_keys
 
 
+def full_depth(cfg, arch) -> int:
+    """Steps a token runs at full depth under this architecture."""
+    if arch.schedule is not None:
+        return len(arch.schedule.steps)
+    rd = cfg.recurrent_depth
+    P, C, D = rd["n_layers_in_prelude"], rd["n_layers_in_recurrent_block"], rd["n_layers_in_coda"]
+    return P + (C + D) * arch.steps if arch.criterion != "none" else P + C * arch.steps + D
+
+
 @torch.no_grad()
 def evaluate_ids(model, arch, ids: torch.Tensor, T: int, batch: int = 16) -> dict:
     windows = eval_windows(ids, T)
     total_nll, total_tokens, total_depth = 0.0, 0, 0.0
-    full = len(arch.schedule.steps) if arch.schedule is not None else None
+    histogram: dict[int, int] = {}
+    full = full_depth(model.cfg, arch)
     for i in range(0, len(windows), batch):
         group = windows[i:i + batch]
         lengths = {len(x) for x, _ in group}
@@ -47,11 +57,15 @@ def evaluate_ids(model, arch, ids: torch.Tensor, T: int, batch: int = 16) -> dic
             total_nll += float(nll)
             total_tokens += ys.numel()
             total_depth += float(out.depth.sum())
+            for d, c in zip(*torch.unique(out.depth.long(), return_counts=True)):
+                histogram[int(d)] = histogram.get(int(d), 0) + int(c)
     mean = total_nll / total_tokens
     result = {"nll": mean, "perplexity": math.exp(mean), "tokens": total_tokens,
-              "mean_depth": total_depth / total_tokens}
+              "mean_depth": total_depth / total_tokens,
+              "depth_histogram": {str(d): histogram[d] for d in sorted(histogram)}}
     if full:
         result["full_depth"] = full
+        result["fraction_below_full_depth"] = sum(c for d, c in histogram.items() if d < full) / total_tokens
         n_keys = (T + 1) / 2  # average keys per query over a full window
         result["flops_ratio"] = (result["mean_depth"] * flops_per_step(model.cfg, n_keys)
                                  + 2 * model.cfg.hidden_size * model.cfg.vocab_size) / \

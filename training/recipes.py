@@ -14,8 +14,8 @@ from depthscope_ref.config import ModelConfig
 SHAKESPEARE_BASE = dict(hidden_size=128, intermediate_size=384, num_attention_heads=4,
                         num_key_value_heads=4, head_dim=32, rms_norm_eps=1e-5, rope_theta=10000.0,
                         max_position_embeddings=256, tie_word_embeddings=False)
-SHAKESPEARE_TRAIN = dict(steps=2500, batch=32, context=256, lr=2e-3, warmup=100, min_lr_ratio=0.1,
-                         weight_decay=0.1, eval_every=250)
+SHAKESPEARE_TRAIN = dict(steps=1000, batch=32, context=256, lr=2e-3, warmup=100, min_lr_ratio=0.1,
+                         weight_decay=0.1, eval_every=200)
 
 
 @dataclass
@@ -88,7 +88,7 @@ RECIPES = {
                  tie_word_embeddings=False, num_hidden_layers=1,
                  recursive={"num_recursion": 8, "sharing": "cycle"},
                  act={"max_steps": 8, "epsilon": 0.01}),
-            "ut", dict(steps=3000, batch=64, context=64, lr=2e-3, warmup=100, min_lr_ratio=0.1,
+            "ut", dict(steps=2000, batch=64, context=64, lr=2e-3, warmup=100, min_lr_ratio=0.1,
                        weight_decay=0.1, eval_every=500),
             {"ponder_cost": 0.01, "halting_bias": -1.0},
             "Universal Transformer with ACT: one shared layer applied up to 8 times per token, "

@@ -6,10 +6,12 @@ Writes training/runs/NAME/ (gitignored): loss.csv (the loss curve), ckpt.pt (res
 --resume), summary.json (final validation numbers) and train.log; then exports
 models/NAME/ (config.json, model.safetensors in f16, char_vocab.json) unless --no-export.
 
-Determinism: for a given seed, thread count (--threads, default 2) and machine, a run is
+Determinism: for a given seed, thread count (--threads, default 1) and machine, a run is
 bitwise reproducible (seeded generators for init, data and loop counts; deterministic
 algorithms; a fixed thread count, because reductions split across threads round
-differently). A GPU is used when present (results then differ from the CPU ones).
+differently). One thread is the default because the two cores are shared: under
+contention one thread per run is faster than two. A GPU is used when present (results
+then differ from the CPU ones).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from depthscope_ref import parallel  # noqa: E402
 from depthscope_ref.arch import resolve  # noqa: E402
 from depthscope_ref.model import DepthModel  # noqa: E402
 from evaluate import evaluate_arith, evaluate_ids  # noqa: E402
+from export import export  # noqa: E402
 from recipes import RECIPES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -102,7 +105,7 @@ def main():
     ap.add_argument("--text", help="train on this UTF-8 file instead (last 10%% = validation)")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--name", help="output name (default: the recipe name)")
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--models", default=os.path.join(REPO, "models"))
@@ -251,7 +254,7 @@ def main():
         json.dump(summary, f, indent=2)
     if not args.no_export:
         out = os.path.join(args.models, name)
-        model.save(out, torch.float16, {"char_vocab.json": vocab.to_json()})
+        export(model, vocab, out)
         say(f"exported {out}")
 
 
