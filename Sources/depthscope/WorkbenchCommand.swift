@@ -101,10 +101,12 @@ struct WorkbenchCommand: ParsableCommand {
         try exitWith(try WorkbenchApp.run(engine: engine, settings: settings, options: options))
     }
 
-    /// The live engine behind the workbench. The adapter over Engine's Session implements
-    /// `WorkbenchEngine` (see Sources/Workbench/Engine/WorkbenchEngine.swift) and is
-    /// created here.
+    /// The live engine behind the workbench: an adapter over Engine's Session
+    /// (Sources/Workbench/Engine/LiveEngine.swift). The settings are checked here, before the
+    /// screen changes, so a bad `--model`, `--arch` or `--prompt` is one line on stderr.
     func makeLiveEngine(settings: RunSettings) throws -> any WorkbenchEngine {
-        throw EngineError("the live engine is not connected to the workbench yet; try `depthscope replay TRACE.jsonl`")
+        let engine = LiveEngine()
+        try engine.check(settings)
+        return engine
     }
 }
