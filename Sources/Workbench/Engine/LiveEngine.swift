@@ -204,7 +204,12 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
 
     /// The prompt's ids, with the tokenizer's special tokens (BOS), checked against the model.
     private func encode(_ prompt: String, _ loaded: Loaded) throws -> [Int] {
-        let ids = try loaded.tokenizer.encode(prompt, addSpecialTokens: true)
+        let ids: [Int]
+        do {
+            ids = try loaded.tokenizer.encode(prompt, addSpecialTokens: true)
+        } catch let error as EngineError {
+            throw EngineError("prompt: \(error.message)")
+        }
         let vocabulary = loaded.model.config.vocabSize
         if let bad = ids.first(where: { $0 < 0 || $0 >= vocabulary }) {
             throw EngineError("prompt: the tokenizer gives id \(bad) but the model's vocabulary has \(vocabulary) entries")
