@@ -59,6 +59,48 @@ struct EndToEndTests {
         tmux.expectRestored()
     }
 
+    /// `depthscope` with no arguments: the live engine on the shipped default model
+    /// (shakespeare-mor, prompt "ROMEO:\n", seed 42, temperature 0.8).
+    @Test func liveDefaultModelGeneratesSwapsArchitectureAndQuits() async throws {
+        // The same settings through `generate` give the text the workbench must show.
+        let generated = Tmux.spawn([Tmux.binary, "generate", "--model", "shakespeare-mor", "--prompt", "ROMEO:\n",
+                                    "--seed", "42", "--temperature", "0.8", "-n", "40"], capture: true)
+        #expect(generated.status == 0)
+        let firstLine = try #require(generated.output.split(separator: "\n").first.map(String.init))
+        #expect(firstLine.count >= 3, "generate printed \(generated.output)")
+
+        let tmux = Tmux("live")
+        defer { tmux.kill() }
+        try tmux.start("TERM=xterm-256color LANG=C.UTF-8 \(Tmux.quote(Tmux.binary)); echo EXIT=$?; sleep 600",
+                       width: 100, height: 30)
+        #expect(await tmux.waitFor("generated text") { $0.contains("ROMEO:↵") && $0.contains(firstLine + "↵") })
+        #expect(await tmux.waitFor("the default architecture") { self.firstLine($0).contains("mor threshold=0.5") })
+        #expect(tmux.format("#{alternate_on}") == "1")
+
+        // Swap the architecture through the palette: the run restarts under it.
+        tmux.send(":")
+        tmux.sendLiteral("arch mor threshold=0.7")
+        tmux.send("Enter")
+        #expect(await tmux.waitFor("the switch to threshold 0.7") {
+            self.firstLine($0).contains("mor threshold=0.7") && $0.contains("threshold 0.7")
+        })
+        #expect(await tmux.waitFor("text under the new architecture") { $0.contains("ROMEO:↵") && self.firstLine($0).contains("finished") })
+
+        // A bad option is an error in the UI; the workbench carries on.
+        tmux.send(":")
+        tmux.sendLiteral("arch mor threshold=2")
+        tmux.send("Enter")
+        #expect(await tmux.waitFor("the error in the UI") { $0.contains("out of range") && $0.contains("● error") })
+        tmux.send(":")
+        tmux.sendLiteral("arch vanilla")
+        tmux.send("Enter")
+        #expect(await tmux.waitFor("vanilla") { self.firstLine($0).contains("vanilla") && self.firstLine($0).contains("finished") })
+
+        tmux.send("q")
+        #expect(await tmux.waitFor("a clean exit") { $0.contains("EXIT=0") })
+        tmux.expectRestored()
+    }
+
     @Test func signalsAndCtrlCRestoreTheTerminal() async throws {
         // SIGSEGV stands for a crash: even then the terminal comes back.
         for (signal, number, status) in [("TERM", SIGTERM, 143), ("HUP", SIGHUP, 129), ("INT", SIGINT, 130),
