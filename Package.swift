@@ -45,7 +45,7 @@ let package = Package(
         // Fixtures are read in place (found via #filePath), not copied as bundle resources.
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Engine"],
-                    exclude: ["Snapshots", "Fixtures", "README.md"]),
+                    exclude: ["Snapshots", "README.md"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,7 +8,7 @@ import Testing
 /// Skipped only when tmux is not installed (`.ci/run` installs it).
 @Suite(.serialized, .enabled(if: Tmux.available, "tmux is not installed"))
 struct EndToEndTests {
-    static let traces = [SampleTraceTests.path("sample-mor"), SampleTraceTests.path("sample-vanilla")]
+    static let traces = [RecordedTraceTests.path("shakespeare-mor"), RecordedTraceTests.path("shakespeare-vanilla")]
 
     func replay(_ tmux: Tmux, term: String = "xterm-256color", width: Int = 80, height: Int = 24,
                 extra: String = "") throws {
@@ -24,7 +24,7 @@ struct EndToEndTests {
         let tmux = Tmux("main")
         defer { tmux.kill() }
         try replay(tmux)
-        #expect(await tmux.waitFor("the workbench to draw") { $0.contains("1 stream") && $0.contains("sample-mor") })
+        #expect(await tmux.waitFor("the workbench to draw") { $0.contains("1 stream") && $0.contains("shakespeare-mor") })
         #expect(await tmux.waitFor("the replay to finish") { $0.contains("finished") })
         #expect(tmux.format("#{alternate_on}") == "1")
 
@@ -32,18 +32,18 @@ struct EndToEndTests {
         tmux.send("a")
         #expect(await tmux.waitFor("the architecture picker") { $0.contains("choose an architecture") })
         tmux.send("j", "Enter")
-        #expect(await tmux.waitFor("the switch to sample-vanilla") { firstLine($0).contains("sample-vanilla") })
+        #expect(await tmux.waitFor("the switch to shakespeare-vanilla") { firstLine($0).contains("shakespeare-vanilla") })
         #expect(await tmux.waitFor("vanilla to finish") { firstLine($0).contains("finished") })
 
         // And back through the command palette.
         tmux.send(":")
-        tmux.sendLiteral("arch sample-mor")
+        tmux.sendLiteral("arch shakespeare-mor")
         tmux.send("Enter")
-        #expect(await tmux.waitFor("the switch back") { firstLine($0).contains("│ sample-mor │") })
+        #expect(await tmux.waitFor("the switch back") { firstLine($0).contains("│ shakespeare-mor │") })
 
         // An engine error is shown in the UI, and the workbench carries on.
         tmux.send(":")
-        tmux.sendLiteral("arch sample-mor threshold=0.6")
+        tmux.sendLiteral("arch shakespeare-mor threshold=0.6")
         tmux.send("Enter")
         #expect(await tmux.waitFor("the error in the UI") { $0.contains("cannot change its options") && $0.contains("● error") })
         tmux.send("a", "Enter")
@@ -171,12 +171,12 @@ struct EndToEndTests {
     }
 
     @Test func badInputGivesOneLine() {
-        let trace = SampleTraceTests.path("sample-mor")
+        let trace = RecordedTraceTests.path("shakespeare-mor")
         let cases: [([String], String)] = [
             (["replay", "/nonexistent.jsonl"], "depthscope: /nonexistent.jsonl: no such trace file\n"),
             (["replay", trace, "--theme", "nope"], "depthscope: theme \"nope\": not found"),
             (["replay", trace, "--color", "neon"], "depthscope: --color neon: expected auto, truecolor, 256, 16 or mono\n"),
-            (["replay", trace, "--compare", "zzz"], "depthscope: --compare zzz: no such recording (have: sample-mor)\n"),
+            (["replay", trace, "--compare", "zzz"], "depthscope: --compare zzz: no such recording (have: shakespeare-mor)\n"),
             (["replay", trace], "depthscope: the workbench needs a terminal: standard input and output must be a tty\n"),
         ]
         for (arguments, expected) in cases {

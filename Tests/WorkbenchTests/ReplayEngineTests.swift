@@ -4,18 +4,18 @@ import Engine
 @testable import Workbench
 
 @Suite struct ReplayEngineTests {
-    static let paths = [SampleTraceTests.path("sample-mor"), SampleTraceTests.path("sample-vanilla")]
+    static let paths = [RecordedTraceTests.path("shakespeare-mor"), RecordedTraceTests.path("shakespeare-vanilla")]
 
     @Test func loadsRecordingsAsArchitectures() throws {
         let engine = try ReplayEngine.load(paths: Self.paths, tokensPerSecond: 1000)
-        #expect(engine.architectures().map(\.name) == ["sample-mor", "sample-vanilla"])
+        #expect(engine.architectures().map(\.name) == ["shakespeare-mor", "shakespeare-vanilla"])
         #expect(engine.capabilities == [.stepBack])
         #expect(engine.models().isEmpty)
-        #expect(engine.initialSettings.architecture == "sample-mor")
-        #expect(engine.initialSettings.prompt == SyntheticTraces.samplePrompt)
+        #expect(engine.initialSettings.architecture == "shakespeare-mor")
+        #expect(engine.initialSettings.prompt == RecordedTraceTests.prompt)
         let info = ReplayEngine.describe(engine.recordings[0])
         #expect(info.routing == "sigmoid_router · threshold 0.50")
-        #expect(info.maxDepth == 4)
+        #expect(info.maxDepth == 8)  // 4 layers, middle_cycle, 3 recursions: 1 + 2 x 3 + 1
         #expect(ReplayEngine.describe(engine.recordings[1]).routing == "full depth")
     }
 
@@ -38,7 +38,7 @@ import Engine
         let expected = engine.recordings[0].traces
         #expect(await eventually { bench.pump(); return bench.state.runs[0].status == .finished("end of trace") })
         #expect(bench.state.runs[0].tokens == expected)
-        #expect(bench.state.runs[0].info?.architecture == "sample-mor")
+        #expect(bench.state.runs[0].info?.architecture == "shakespeare-mor")
     }
 
     @Test func pausedReplayShowsThePromptAndStepsBothWays() async throws {
@@ -49,7 +49,7 @@ import Engine
                               palette: Harness.palette(), themes: Harness.themes)
         bench.start()
         defer { bench.shutdown() }
-        let promptCount = SyntheticTraces.samplePrompt.count
+        let promptCount = RecordedTraceTests.prompt.count
         #expect(await eventually { bench.pump(); return bench.state.runs[0].tokens.count == promptCount })
         Harness.type(bench, "nnn")
         #expect(await eventually { bench.pump(); return bench.state.runs[0].tokens.count == promptCount + 3 })
@@ -64,12 +64,12 @@ import Engine
                               palette: Harness.palette(), themes: Harness.themes)
         bench.start()
         defer { bench.shutdown() }
-        Harness.type(bench, ":arch sample-vanilla\n")
+        Harness.type(bench, ":arch shakespeare-vanilla\n")
         #expect(await eventually { bench.pump(); return bench.state.runs[0].status == .finished("end of trace") })
-        #expect(bench.state.runs[0].tokens.allSatisfy { $0.depth == 4 })
-        Harness.type(bench, ":compare sample-mor\n")
-        #expect(await eventually { bench.pump(); return bench.state.runs.count == 2 && bench.state.runs[1].tokens.count == 50 })
-        Harness.type(bench, ":arch sample-mor threshold=0.6\n")
+        #expect(bench.state.runs[0].tokens.allSatisfy { $0.depth == 6 })  // its 6 layers
+        Harness.type(bench, ":compare shakespeare-mor\n")
+        #expect(await eventually { bench.pump(); return bench.state.runs.count == 2 && bench.state.runs[1].tokens.count == 7 + 44 })
+        Harness.type(bench, ":arch shakespeare-mor threshold=0.6\n")
         #expect(await eventually { bench.pump(); return bench.state.runs[0].status.label == "error" })
         #expect(bench.state.message?.text.contains("cannot change its options") == true)
     }
