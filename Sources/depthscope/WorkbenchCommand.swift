@@ -87,24 +87,34 @@ struct WorkbenchCommand: ParsableCommand {
     @Option(help: "Start in A/B compare against this architecture spec.")
     var compare: String?
 
+    @Flag(name: .customLong("exit-when-finished"),
+          help: "Quit when the run(s) finish and print their final status (with tokens/s) to stderr.")
+    var exitWhenFinished = false
+
     @OptionGroup var display: WorkbenchDisplayOptions
 
     func run() throws {
         var options = try display.workbenchOptions()
         options.compareArchitecture = compare
+        options.quitWhenFinished = exitWhenFinished
         let settings = RunSettings(
             model: model, architecture: arch ?? "",
             prompt: prompt.replacingOccurrences(of: "\\n", with: "\n"),
             sampler: SamplerSettings(temperature: temperature, topK: topK, topP: topP, seed: seed),
             maxNewTokens: maxTokens)
         let engine = try makeLiveEngine(settings: settings)
+        if let compare {
+            var b = settings
+            b.architecture = compare
+            do { try engine.check(b) } catch let error as EngineError { throw EngineError("--compare: \(error.message)") }
+        }
         try exitWith(try WorkbenchApp.run(engine: engine, settings: settings, options: options))
     }
 
     /// The live engine behind the workbench: an adapter over Engine's Session
     /// (Sources/Workbench/Engine/LiveEngine.swift). The settings are checked here, before the
     /// screen changes, so a bad `--model`, `--arch` or `--prompt` is one line on stderr.
-    func makeLiveEngine(settings: RunSettings) throws -> any WorkbenchEngine {
+    func makeLiveEngine(settings: RunSettings) throws -> LiveEngine {
         let engine = LiveEngine()
         try engine.check(settings)
         return engine

@@ -178,6 +178,12 @@ struct EndToEndTests {
             (["replay", trace, "--color", "neon"], "depthscope: --color neon: expected auto, truecolor, 256, 16 or mono\n"),
             (["replay", trace, "--compare", "zzz"], "depthscope: --compare zzz: no such recording (have: shakespeare-mor)\n"),
             (["replay", trace], "depthscope: the workbench needs a terminal: standard input and output must be a tty\n"),
+            // The live workbench checks its settings before it needs the terminal.
+            (["--model", "nope"], "depthscope: model 'nope' not found: not a folder, and not a model name (available: "),
+            (["--arch", "mor threshold=3"], "depthscope: arch mor: option threshold=3: out of range [0, 1]\n"),
+            (["--compare", "warp"], "depthscope: --compare: unknown architecture 'warp' (known: vanilla, "),
+            (["--prompt", "é"], "depthscope: prompt: character 'é' (U+00E9) is not in the character vocabulary\n"),
+            ([], "depthscope: the workbench needs a terminal: standard input and output must be a tty\n"),
         ]
         for (arguments, expected) in cases {
             let (status, stderr) = run(arguments)

@@ -6,6 +6,14 @@ public enum RunStatus: Equatable, Sendable {
     case finished(String)
     case failed(String)
 
+    /// Finished or failed: the run makes no more tokens.
+    public var isOver: Bool {
+        switch self {
+        case .finished, .failed: return true
+        default: return false
+        }
+    }
+
     public var label: String {
         switch self {
         case .loading: return "loading"

@@ -15,6 +15,9 @@ public struct WorkbenchOptions: Sendable {
     public var preset: Int = 0
     /// A/B compare from the start: the B run's architecture spec.
     public var compareArchitecture: String?
+    /// Quit once every run has finished or failed, and print each run's final status to
+    /// stderr (`--exit-when-finished`: scripted demos and measuring generation speed).
+    public var quitWhenFinished: Bool = false
 
     public init() {}
 }

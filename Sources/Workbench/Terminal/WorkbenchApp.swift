@@ -27,22 +27,30 @@ public enum WorkbenchApp {
         let palette = Palette(theme: theme, mode: terminal.colorMode, glyphs: terminal.glyphs)
         let workbench = Workbench(engine: engine, settings: settings, options: options, palette: palette,
                                   themes: themes, mailbox: mailbox)
-        let outcome = loop(workbench, terminal: terminal)
+        let outcome = loop(workbench, terminal: terminal, quitWhenFinished: options.quitWhenFinished)
         workbench.shutdown()
         terminal.restore()
         signals.cancel()
+        if options.quitWhenFinished {
+            for (i, run) in workbench.state.runs.enumerated() {
+                var line = (workbench.state.isComparing ? (i == 0 ? "A " : "B ") : "") + run.status.label
+                if case let .failed(message) = run.status { line += ": " + message }
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
         return outcome
     }
 
     /// The UI loop: wait briefly for input, apply what the runs reported, and redraw when
     /// something changed and a frame is due. Returns the exit status.
-    static func loop(_ workbench: Workbench, terminal: NcursesTerminal) -> Int32 {
+    static func loop(_ workbench: Workbench, terminal: NcursesTerminal, quitWhenFinished: Bool = false) -> Int32 {
         workbench.start()
         var lastFrame: UInt64 = 0
         var dirty = true
         while true {
             if let signal = workbench.mailbox.quitRequest { return SignalWatch.exitStatus(for: signal) }
             if workbench.state.shouldQuit { return 0 }
+            if quitWhenFinished, !dirty, workbench.state.runs.allSatisfy(\.status.isOver) { return 0 }
             if let event = terminal.readInput(timeoutMs: inputWaitMs) {
                 workbench.handle(event)
                 dirty = true
