@@ -1,8 +1,8 @@
 import Engine
 
 // The contract between the workbench and whatever produces token traces: the live engine
-// (an adapter over Engine's Session, written against this protocol), `depthscope replay`
-// (`ReplayEngine`), and the deterministic fake the tests use.
+// (`LiveEngine`, an adapter over Engine's Session), `depthscope replay` (`ReplayEngine`),
+// and the deterministic fake the tests use.
 //
 // The workbench owns the settings. Everything that changes the tokens (prompt, model,
 // architecture, sampler, seed) is a new `RunSettings`; applying it stops the current run
@@ -14,31 +14,6 @@ import Engine
 // `RunSink`, which is cheap and safe to call from any thread. `RunGate` implements the
 // run controls (pause, single-step, stop) for engines that produce one token per loop.
 //
-// A live adapter, in outline (`ReplayEngine` is a complete example):
-//
-//     func startRun(_ s: RunSettings, paused: Bool, sink: RunSink) -> any EngineRun {
-//         let gate = RunGate(paused: paused)
-//         Thread {
-//             do {
-//                 let session = try <load s.model with s.architecture and s.sampler>
-//                 sink.post(.started(RunInfo(...)))
-//                 for trace in try <prefill s.prompt> { sink.post(.token(trace)) }
-//                 var made = 0
-//                 while made < s.maxNewTokens, gate.next() != nil, sink.isCurrent {
-//                     guard let trace = try <one generated token> else { sink.post(.finished("end of text")); return }
-//                     sink.post(.token(trace))
-//                     made += 1
-//                 }
-//                 if made == s.maxNewTokens { sink.post(.finished("\(made) tokens")) }
-//             } catch let error as EngineError {
-//                 sink.post(.failed(error))
-//             } catch {
-//                 sink.post(.failed(EngineError("\(s.model): \(error)")))
-//             }
-//         }.start()
-//         return gate
-//     }
-
 /// What an engine is asked to run.
 public struct RunSettings: Equatable, Sendable {
     /// Model name as `WorkbenchEngine.models()` lists it (or a path the engine accepts).
