@@ -70,6 +70,13 @@ import Engine
         #expect(r.generated.allSatisfy { $0.probability != nil && !$0.alternatives.isEmpty })
     }
 
+    @Test func aFullContextEndsTheRun() async throws {
+        // 400 tokens asked, but the model's context (max_position_embeddings) holds 256.
+        let r = await runToEnd(LiveEngine(), Self.settings(tokens: 400))
+        #expect(r.tokens.count == 256)
+        #expect(r.finished?.hasPrefix("context full (256 tokens) · ") == true, "\(r.finished ?? "")")
+    }
+
     @Test func sameSeedSameTextAndModelsLoadOnce() async throws {
         let engine = LiveEngine()
         let first = await runToEnd(engine, Self.settings(seed: 7))

@@ -129,7 +129,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         var busy = 0.0  // seconds spent generating, not waiting at the gate
         while made < settings.maxNewTokens {
             guard session.position < session.capacity else {
-                sink.post(.finished("context full (\(session.capacity) tokens) · " + rate(made, busy)))
+                sink.post(.finished("context full (\(session.capacity) tokens)" + rate(made, busy)))
                 return
             }
             guard let move = gate.next(), sink.isCurrent else { return }
@@ -137,21 +137,21 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
             let start = DispatchTime.now().uptimeNanoseconds
             let id = try session.sample()
             if stopTokens.contains(id) {
-                sink.post(.finished("end of text · " + rate(made, busy)))
+                sink.post(.finished("end of text" + rate(made, busy)))
                 return
             }
             if let trace = try session.feed(id) { sink.post(.token(trace)) }
             made += 1
             busy += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        sink.post(.finished("\(made) tokens · " + rate(made, busy)))
+        sink.post(.finished("\(made) tokens" + rate(made, busy)))
     }
 
     /// Generated tokens per second of wall time spent generating (pauses left out): the
     /// speed inside the workbench, to compare with `depthscope generate --stats`.
     private func rate(_ tokens: Int, _ seconds: Double) -> String {
-        guard tokens > 0, seconds > 0 else { return "\(tokens) tokens" }
-        return String(format: "%.0f tokens/s", Double(tokens) / seconds)
+        guard tokens > 0, seconds > 0 else { return "" }
+        return String(format: " · %.0f tokens/s", Double(tokens) / seconds)
     }
 
     /// Loads the model and checks everything else in `settings` the way a run would, so
