@@ -101,6 +101,34 @@ struct EndToEndTests {
         tmux.expectRestored()
     }
 
+    /// The command-line settings reach the run: another model, architecture, prompt, seed,
+    /// temperature and token budget give what `generate` gives for them.
+    @Test func liveCommandLineSettings() async throws {
+        let generated = Tmux.spawn([Tmux.binary, "generate", "--model", "shakespeare-vanilla", "--arch", "early-exit",
+                                    "--arch-option", "threshold=0.8", "--prompt", "JULIET:\n", "--seed", "7",
+                                    "--temperature", "0.5", "-n", "30"], capture: true)
+        #expect(generated.status == 0)
+        let firstLine = try #require(generated.output.split(separator: "\n").first.map(String.init))
+
+        let tmux = Tmux("liveargs")
+        defer { tmux.kill() }
+        try tmux.start("TERM=xterm-256color LANG=C.UTF-8 \(Tmux.quote(Tmux.binary)) --model shakespeare-vanilla "
+                           + "--arch 'early-exit threshold=0.8' --prompt 'JULIET:\\n' --seed 7 --temperature 0.5 "
+                           + "--max-tokens 30; echo EXIT=$?; sleep 600",
+                       width: 120, height: 30)
+        #expect(await tmux.waitFor("the run to finish") { self.firstLine($0).contains("finished: 30 tokens") })
+        let screen = tmux.capture()
+        // The stream pane: the prompt's line, then generate's first line.
+        let lines = screen.split(separator: "\n").map(String.init)
+        let promptLine = try #require(lines.firstIndex { $0.hasPrefix("│JULIET:↵") }, "no prompt in:\n\(screen)")
+        #expect(lines[promptLine + 1].hasPrefix("│" + firstLine + "↵"), "expected \(firstLine) after the prompt:\n\(screen)")
+        #expect(screen.contains("arch   early-exit") && screen.contains("threshold=0.8"))
+        #expect(screen.contains("model  shakespeare-vanilla") && screen.contains("seed 7"))
+        tmux.send("q")
+        #expect(await tmux.waitFor("a clean exit") { $0.contains("EXIT=0") })
+        tmux.expectRestored()
+    }
+
     @Test func signalsAndCtrlCRestoreTheTerminal() async throws {
         // SIGSEGV stands for a crash: even then the terminal comes back.
         for (signal, number, status) in [("TERM", SIGTERM, 143), ("HUP", SIGHUP, 129), ("INT", SIGINT, 130),
