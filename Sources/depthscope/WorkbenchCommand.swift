@@ -87,6 +87,9 @@ struct WorkbenchCommand: ParsableCommand {
     @Option(help: "Start in A/B compare against this architecture spec.")
     var compare: String?
 
+    @Option(help: "Generate at most this many tokens per second, to follow a demo by eye (default: as fast as the machine goes).")
+    var speed: Double?
+
     @Flag(name: .customLong("exit-when-finished"),
           help: "Quit when the run(s) finish and print their final status (with tokens/s) to stderr.")
     var exitWhenFinished = false
@@ -115,7 +118,12 @@ struct WorkbenchCommand: ParsableCommand {
     /// (Sources/Workbench/Engine/LiveEngine.swift). The settings are checked here, before the
     /// screen changes, so a bad `--model`, `--arch` or `--prompt` is one line on stderr.
     func makeLiveEngine(settings: RunSettings) throws -> LiveEngine {
-        let engine = LiveEngine()
+        if let speed {
+            guard speed.isFinite, speed > 0 else {
+                throw EngineError("--speed \(speed): expected a positive number of tokens per second")
+            }
+        }
+        let engine = LiveEngine(tokensPerSecond: speed)
         try engine.check(settings)
         return engine
     }

@@ -211,6 +211,7 @@ struct EndToEndTests {
             (["--arch", "mor threshold=3"], "depthscope: arch mor: option threshold=3: out of range [0, 1]\n"),
             (["--compare", "warp"], "depthscope: --compare: unknown architecture 'warp' (known: vanilla, "),
             (["--prompt", "é"], "depthscope: prompt: character 'é' (U+00E9) is not in the character vocabulary\n"),
+            (["--speed", "0"], "depthscope: --speed 0.0: expected a positive number of tokens per second\n"),
             ([], "depthscope: the workbench needs a terminal: standard input and output must be a tty\n"),
         ]
         for (arguments, expected) in cases {

@@ -28,12 +28,17 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
     private var cache: [String: Loaded] = [:]
     private var lastModel: String?
     private let environment: [String: String]
+    /// Seconds between generated tokens while running (0: as fast as the machine goes).
+    private let pace: TimeInterval
     private var loadCount = 0
     private var threads = 0
 
     /// `environment` decides where bare model names are looked up (`ModelLocator`).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// `tokensPerSecond` caps the pace of generation (a demo that is easy to follow);
+    /// nil runs as fast as the machine goes.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, tokensPerSecond: Double? = nil) {
         self.environment = environment
+        pace = tokensPerSecond.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 } ?? 0
     }
 
     public var capabilities: EngineCapabilities { .live }
@@ -132,7 +137,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
                 sink.post(.finished("context full (\(session.capacity) tokens)" + rate(made, busy)))
                 return
             }
-            guard let move = gate.next(), sink.isCurrent else { return }
+            guard let move = gate.next(interval: pace), sink.isCurrent else { return }
             guard move == .forward else { continue }  // no step back: `capabilities` lacks it
             let start = DispatchTime.now().uptimeNanoseconds
             let id = try session.sample()
