@@ -3,6 +3,14 @@ import Testing
 import Engine
 @testable import Workbench
 
+extension RunSettings {
+    func with(_ change: (inout RunSettings) -> Void) -> RunSettings {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}
+
 /// `LiveEngine` on the shipped `shakespeare-mor` checkpoint (models/), with real threads:
 /// what its runs post through their sinks, and how they obey the run controls.
 @Suite struct LiveEngineTests {
@@ -144,6 +152,8 @@ import Engine
             (Self.settings("warp"), "warp"),
             (RunSettings(model: "no-such-model", architecture: "", prompt: "a"), "model 'no-such-model' not found"),
             (RunSettings(model: "shakespeare-mor", architecture: "", prompt: "héllo"), "prompt: character 'é'"),
+            (Self.settings(tokens: -1), "max tokens -1: must be 0 or more"),
+            (Self.settings(seed: 1).with { $0.sampler.temperature = -1 }, "temperature"),
         ]
         for (settings, expected) in cases {
             let r = await runToEnd(engine, settings)

@@ -115,10 +115,11 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         let sampling = sampling(settings.sampler)
         try sampling.validate()
         let prompt = try encode(settings.prompt, loaded)
+        try checkBudget(settings.maxNewTokens)
         let context = Generator.contextLimit(model: model.model)
         let session = try Session(
             model: model, tokenizer: loaded.tokenizer, architecture: architecture, sampling: sampling,
-            capture: .all, tracing: true, capacity: min(context, prompt.count + max(settings.maxNewTokens, 0)))
+            capture: .all, tracing: true, capacity: min(context, prompt.count + settings.maxNewTokens))
         var stopTokens = Set(model.config.eosTokenIds)
         if let eos = loaded.tokenizer.eosTokenId { stopTokens.insert(eos) }
 
@@ -166,6 +167,11 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         _ = try resolve(settings.architecture, for: loaded.model)
         try sampling(settings.sampler).validate()
         _ = try encode(settings.prompt, loaded)
+        try checkBudget(settings.maxNewTokens)
+    }
+
+    private func checkBudget(_ tokens: Int) throws {
+        guard tokens >= 0 else { throw EngineError("max tokens \(tokens): must be 0 or more") }
     }
 
     // MARK: Models, architectures, prompts
