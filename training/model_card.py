@@ -2,9 +2,15 @@
 exported folders and their training runs:
 
     python training/model_card.py [NAME ...]        # default: every exported model
+    python training/model_card.py --table-only      # rebuild the table from models/*/card.json
+    ... --depthscope .build/release/depthscope      # also measure the Swift columns
 
 Numbers are measured here, on the exported float16 folders, with inference semantics
-(training/evaluate.py); nothing is typed in by hand.
+(training/evaluate.py); nothing is typed in by hand. Each model's numbers are kept in
+models/NAME/card.json (the table's row) and its training run in models/NAME/training.json
+and models/NAME/loss.csv, so the table can be rebuilt without the (gitignored) run folder.
+With --depthscope, the validation loss, depth and decode speed are also measured by the
+Swift engine (`depthscope eval`, `depthscope generate --stats`, median of 5 runs).
 """
 from __future__ import annotations
 
@@ -12,6 +18,10 @@ import argparse
 import csv
 import json
 import os
+import re
+import shutil
+import statistics
+import subprocess
 import sys
 
 import torch
@@ -82,18 +92,49 @@ def folder_bytes(path: str) -> int:
 
 
 def train_stats(name: str) -> dict:
-    run = os.path.join(RUNS, name)
+    """The training run's numbers: from training/runs/NAME when it is here (and then kept in the
+    model folder as training.json and loss.csv), else from the model folder."""
+    run, folder = os.path.join(RUNS, name), os.path.join(MODELS, name)
+    kept = os.path.join(folder, "training.json")
+    if not os.path.exists(os.path.join(run, "summary.json")):
+        with open(kept) as f:
+            return json.load(f)
     with open(os.path.join(run, "summary.json")) as f:
         summary = json.load(f)
     depths = []
     with open(os.path.join(run, "loss.csv")) as f:
         for row in csv.DictReader(f):
             depths.append(float(row["depth"]))
-    summary["train_mean_depth"] = sum(depths) / len(depths)
-    return summary
+    stats = {k: summary[k] for k in ("steps", "tokens", "seed", "threads", "train_seconds")}
+    stats["train_mean_depth"] = sum(depths) / len(depths)
+    with open(kept, "w") as f:
+        json.dump(stats, f, indent=1)
+    shutil.copyfile(os.path.join(run, "loss.csv"), os.path.join(folder, "loss.csv"))
+    return stats
 
 
-def card(name: str) -> dict:
+def swift_numbers(name: str, binary: str, arith: bool) -> dict:
+    """What the Swift engine measures on this folder: `depthscope eval` on the validation split
+    (Shakespeare models) and decode tokens/s (median of 5 runs of 250 tokens, seed 1)."""
+    out = {}
+    if not arith:
+        r = json.loads(subprocess.run(
+            [binary, "eval", "--model", name, "--file", SHAKESPEARE, "--validation-split", "--json"],
+            check=True, capture_output=True, text=True).stdout)
+        out.update(swift_val=r["nll"], swift_depth=r["mean_depth"], swift_below=r["early_fraction"],
+                   swift_flops=r["flops_ratio"])
+    prompt = "\n123+456=" if arith else "ROMEO:\n"
+    speeds = []
+    for _ in range(5):
+        err = subprocess.run([binary, "generate", "--model", name, "--prompt", prompt, "-n", "250",
+                              "--temperature", "0.8", "--seed", "1", "--stats"],
+                             check=True, capture_output=True, text=True).stderr
+        speeds.append(float(re.search(r"generation: \d+ tokens in [\d.]+ s, ([\d.]+) tokens/s", err).group(1)))
+    out["swift_tokens_per_second"] = statistics.median(speeds)
+    return out
+
+
+def card(name: str, binary: str | None) -> dict:
     folder = os.path.join(MODELS, name)
     recipe = RECIPES[name]
     model = DepthModel.load(folder)
@@ -179,8 +220,12 @@ def card(name: str) -> dict:
         "```", "",
         f"Run it: `depthscope --model {name}`; the architecture and its options are in "
         "docs/architectures.md.", ""]
+    if binary:
+        row.update(swift_numbers(name, binary, recipe.data == "arith"))
     with open(os.path.join(MODELS, name, "README.md"), "w") as f:
         f.write("\n".join(lines))
+    with open(os.path.join(folder, "card.json"), "w") as f:
+        json.dump(row, f, indent=1)
     return row
 
 
@@ -188,30 +233,39 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("names", nargs="*")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--depthscope", help="a (release) depthscope binary: also measure the Swift columns")
+    ap.add_argument("--table-only", action="store_true", help="only rebuild the table from models/*/card.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     names = args.names or [n for n in ORDER if os.path.exists(os.path.join(MODELS, n, "config.json"))]
-    rows_path = os.path.join(RUNS, "model_rows.json")
-    rows = json.load(open(rows_path)) if os.path.exists(rows_path) else {}
-    for name in names:
-        rows[name] = card(name)
-        print(json.dumps(rows[name]))
-    with open(rows_path, "w") as f:
-        json.dump(rows, f, indent=1)
-    write_table([rows[n] for n in ORDER if n in rows])
+    if not args.table_only:
+        for name in names:
+            print(json.dumps(card(name, args.depthscope)))
+    rows = []
+    for name in ORDER:
+        path = os.path.join(MODELS, name, "card.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                rows.append(json.load(f))
+    write_table(rows)
 
 
 def write_table(rows: list[dict]):
     head = ["model", "arch", "params", "steps (tokens)", "train time", "val loss (Python)",
-            "mean depth / full", "stop early", "FLOPs/token vs full", "folder"]
+            "val loss (depthscope eval)", "mean depth / full", "stop early", "FLOPs/token vs full",
+            "decode tok/s", "folder"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def maybe(key, fmt):
+        return fmt(r[key]) if r.get(key) is not None else "-"
+
     for r in rows:
         val = f"{r['val']:.4f}" if r.get("val") is not None else f"{r['exact'] * 100:.1f}% exact"
         lines.append("| " + " | ".join([
             r["name"], r["arch"], f"{r['params'] / 1e6:.2f} M", f"{r['steps']} ({r['tokens'] / 1e6:.1f} M)",
-            f"{r['hours'] * 60:.0f} min", val, f"{r['depth']:.2f} / {r['full']}",
-            f"{r['below'] * 100:.0f}%" if r.get("below") is not None else "-",
-            f"{r['flops'] * 100:.0f}%" if r.get("flops") is not None else "-",
+            f"{r['hours'] * 60:.0f} min", val, maybe("swift_val", lambda v: f"{v:.4f}"),
+            f"{r['depth']:.2f} / {r['full']}", maybe("below", lambda v: f"{v * 100:.0f}%"),
+            maybe("flops", lambda v: f"{v * 100:.0f}%"), maybe("swift_tokens_per_second", lambda v: f"{v:.0f}"),
             f"{r['bytes'] / 1e6:.2f} MB"]) + " |")
     path = os.path.join(MODELS, "README.md")
     text = open(path).read() if os.path.exists(path) else ""
