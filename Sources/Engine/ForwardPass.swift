@@ -47,7 +47,7 @@ extension Model {
             into: state.normed.pointer, count: config.hiddenSize)
         state.prepareRotary(position: position, inverseFrequencies: inverseFrequencies)
 
-        weights.query.multiply(state.normed.pointer, into: state.query.pointer)
+        weights.query.multiply(state.normed.pointer, into: state.query.pointer, pool: state.pool)
         lora?[.query]?.add(state.normed.pointer, into: state.query.pointer, state: state)
         if let bias = weights.queryBias { add(bias.pointer, into: state.query.pointer, count: config.queryDim) }
         applyRotary(
@@ -63,7 +63,7 @@ extension Model {
         }
         attend(layer, position: position, cache: cache, state: state)
 
-        weights.output.multiply(state.attentionOutput.pointer, into: state.projected.pointer)
+        weights.output.multiply(state.attentionOutput.pointer, into: state.projected.pointer, pool: state.pool)
         lora?[.output]?.add(state.attentionOutput.pointer, into: state.projected.pointer, state: state)
         if let bias = weights.outputBias { add(bias.pointer, into: state.projected.pointer, count: config.hiddenSize) }
         add(state.projected.pointer, into: hidden.pointer, count: config.hiddenSize)
@@ -76,14 +76,14 @@ extension Model {
         rmsNorm(
             hidden.pointer, weight: weights.postAttentionNorm.pointer, epsilon: config.rmsNormEps,
             into: state.normed.pointer, count: config.hiddenSize)
-        weights.gate.multiply(state.normed.pointer, into: state.gate.pointer)
-        weights.up.multiply(state.normed.pointer, into: state.up.pointer)
+        weights.gate.multiply(state.normed.pointer, into: state.gate.pointer, pool: state.pool)
+        weights.up.multiply(state.normed.pointer, into: state.up.pointer, pool: state.pool)
         lora?[.gate]?.add(state.normed.pointer, into: state.gate.pointer, state: state)
         lora?[.up]?.add(state.normed.pointer, into: state.up.pointer, state: state)
         if let bias = weights.gateBias { add(bias.pointer, into: state.gate.pointer, count: ffn) }
         if let bias = weights.upBias { add(bias.pointer, into: state.up.pointer, count: ffn) }
         swiGLU(state.gate.pointer, state.up.pointer, count: ffn)
-        weights.down.multiply(state.gate.pointer, into: state.projected.pointer)
+        weights.down.multiply(state.gate.pointer, into: state.projected.pointer, pool: state.pool)
         lora?[.down]?.add(state.gate.pointer, into: state.projected.pointer, state: state)
         if let bias = weights.downBias { add(bias.pointer, into: state.projected.pointer, count: config.hiddenSize) }
         add(state.projected.pointer, into: hidden.pointer, count: config.hiddenSize)
@@ -110,7 +110,7 @@ extension Model {
         rmsNorm(
             hidden.pointer, weight: finalNorm.pointer, epsilon: config.rmsNormEps,
             into: state.normed.pointer, count: config.hiddenSize)
-        lmHead.multiply(state.normed.pointer, into: state.logits.pointer)
+        lmHead.multiply(state.normed.pointer, into: state.logits.pointer, pool: state.pool)
         return state.logits
     }
 
@@ -141,8 +141,8 @@ extension Model {
         let row = try cache.appendRow(position: position)
         let key = cache.key(row)
         let value = cache.value(row)
-        weights.key.multiply(normed.pointer, into: key)
-        weights.value.multiply(normed.pointer, into: value)
+        weights.key.multiply(normed.pointer, into: key, pool: state.pool)
+        weights.value.multiply(normed.pointer, into: value, pool: state.pool)
         lora?[.key]?.add(normed.pointer, into: key, state: state)
         lora?[.value]?.add(normed.pointer, into: value, state: state)
         if let bias = weights.keyBias { add(bias.pointer, into: key, count: config.kvDim) }
@@ -154,7 +154,7 @@ extension Model {
 
     /// Scaled dot-product attention of `state.query` over the rows of `cache`, into
     /// `state.attentionOutput`; the weights stay in `state.attentionWeights`.
-    private func attend(_ layer: Int, position: Int, cache: KVCache, state: RunState) {
+    func attend(_ layer: Int, position: Int, cache: KVCache, state: RunState) {
         let headDim = config.headDim
         let groupSize = config.numAttentionHeads / config.numKeyValueHeads
         let scale = 1 / Float(headDim).squareRoot()
