@@ -54,7 +54,7 @@ struct BenchCommand: ParsableCommand {
         var architecture: String?
         var dtype: String
         var threads: Int
-        var bandwidthGBs: Double
+        var bandwidthGbPerSecond: Double
         var weightBytesPerToken: Int
         var promptTokens: Int
         var promptTokensPerSecond: Double
@@ -196,7 +196,7 @@ struct BenchCommand: ParsableCommand {
             model: source.name,
             shape: "\(c.hiddenSize)x\(c.numHiddenLayers)x\(c.numAttentionHeads)x\(c.intermediateSize) vocab \(c.vocabSize)",
             architecture: architectureSpec, dtype: model.matrixDTypes.joined(separator: "+"), threads: threads,
-            bandwidthGBs: bandwidth / 1e9, weightBytesPerToken: bytes, promptTokens: promptTokens,
+            bandwidthGbPerSecond: bandwidth / 1e9, weightBytesPerToken: bytes, promptTokens: promptTokens,
             promptTokensPerSecond: Double(promptTokens) / promptSeconds, decodeTokens: tokens,
             decodeTokensPerSecond: median, decodeRunsTokensPerSecond: runRates, boundTokensPerSecond: bound,
             boundFraction: median / bound, meanDepth: meanDepth, maxDepth: maxDepth, capture: capture,
@@ -261,7 +261,7 @@ struct BenchCommand: ParsableCommand {
     private static func line(_ r: Result) -> String {
         var text = String(
             format: "%-7@ %7d  %6.1f GB/s %8.1f  %16.1f  %30.1f  %11.1f  %7.0f%%",
-            r.dtype as NSString, r.threads, r.bandwidthGBs, Double(r.weightBytesPerToken) / 1e6, r.promptTokensPerSecond,
+            r.dtype as NSString, r.threads, r.bandwidthGbPerSecond, Double(r.weightBytesPerToken) / 1e6, r.promptTokensPerSecond,
             r.decodeTokensPerSecond, r.boundTokensPerSecond, 100 * r.boundFraction)
         if let depth = r.meanDepth {
             text += String(format: "  %5.2f of %d  %@", depth, r.maxDepth ?? 0, r.capture ? "on" : "off")
