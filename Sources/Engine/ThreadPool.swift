@@ -37,6 +37,9 @@ public final class ThreadPool: @unchecked Sendable {
     /// Written by the caller only while no chunk of a job is outstanding; read by a worker
     /// only after it claimed a chunk (acquiring `job`), which keeps the job open.
     nonisolated(unsafe) private var body: Body?
+    /// The allocation-free form of a job: a C function and its context (see `run(chunks:context:_:)`).
+    nonisolated(unsafe) private var function: ChunkFunction?
+    nonisolated(unsafe) private var context: UnsafeRawPointer?
     private let wakeup = NSCondition()
     private var workers: [Thread] = []
 
@@ -72,9 +75,31 @@ public final class ThreadPool: @unchecked Sendable {
         while exited.load(ordering: .acquiring) < workers.count { sched_yield() }
     }
 
+    /// A chunk of work as a plain C function of its context: what the per-token products
+    /// use, since a closure published to other threads costs a heap allocation.
+    public typealias ChunkFunction = @convention(c) (_ context: UnsafeRawPointer, _ chunk: Int, _ chunks: Int) -> Void
+
+    /// Calls `function(context, chunk, chunks)` for every chunk in 0..<chunks, spread over the
+    /// pool's threads (the caller's included); returns when all have finished. Allocates
+    /// nothing. Chunks run concurrently, so they must write disjoint memory.
+    public func run(chunks requested: Int? = nil, context: UnsafeRawPointer, _ function: ChunkFunction) {
+        let chunks = min(max(requested ?? 4 * threads, 1), Self.maxChunks)
+        guard threads > 1, chunks > 1 else {
+            for chunk in 0..<chunks { function(context, chunk, chunks) }
+            return
+        }
+        self.function = function
+        self.context = context
+        publishAndWork(chunks: chunks)
+        self.function = nil
+        self.context = nil
+    }
+
     /// Calls `body(chunk, chunks)` once for every chunk in 0..<chunks, spread over the
     /// pool's threads (the caller's included), and returns when all have finished.
-    /// Default: four chunks per thread.
+    /// Default: four chunks per thread. Chunks run concurrently, so they must write disjoint
+    /// memory. (Publishing the closure costs one small allocation; hot paths use the
+    /// function-and-context form.)
     public func run(chunks requested: Int? = nil, _ body: (_ chunk: Int, _ chunks: Int) -> Void) {
         let chunks = min(max(requested ?? 4 * threads, 1), Self.maxChunks)
         guard threads > 1, chunks > 1 else {
@@ -83,6 +108,15 @@ public final class ThreadPool: @unchecked Sendable {
         }
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
+            publishAndWork(chunks: chunks)
+            self.body = nil
+        }
+    }
+
+    /// Publishes a job of `chunks` chunks (body or function set), works on it, and waits
+    /// until every chunk is done.
+    private func publishAndWork(chunks: Int) {
+        do {
             done.store(0, ordering: .relaxed)
             let generation = ((job.load(ordering: .relaxed) >> (2 * Self.chunkBits)) &+ 1) & Self.generationMask
             let published = (generation << (2 * Self.chunkBits)) | (UInt64(chunks) << Self.chunkBits)
@@ -94,7 +128,6 @@ public final class ThreadPool: @unchecked Sendable {
             }
             work(generation: generation)
             while done.load(ordering: .acquiring) < chunks { ds_spin_pause() }
-            self.body = nil
         }
     }
 
@@ -108,7 +141,11 @@ public final class ThreadPool: @unchecked Sendable {
             let (exchanged, original) = job.compareExchange(
                 expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
             if exchanged {
-                body?(Int(next), Int(chunks))
+                if let function, let context {
+                    function(context, Int(next), Int(chunks))
+                } else {
+                    body?(Int(next), Int(chunks))
+                }
                 done.add(1, ordering: .releasing)
                 word = job.load(ordering: .acquiring)
             } else {

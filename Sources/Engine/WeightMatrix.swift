@@ -145,6 +145,8 @@ public final class WeightMatrix: Sendable {
         let rows = rows, columns = columns, format = format
         // Below ~64 KiB of weights per token a second thread costs more than it saves.
         let parallel = pool.map { $0.threads > 1 && rows >= 64 && rows * columns * tokens >= 16_384 } ?? false
+        // Threads get a plain struct and a C function, not a closure: a closure published
+        // to other threads costs a heap allocation, and a token must allocate nothing.
         if format == .q8_0 {
             let blocks = columns / WeightFormat.q8BlockSize
             withUnsafeTemporaryAllocation(of: Int8.self, capacity: tokens * columns) { values in
@@ -155,37 +157,78 @@ public final class WeightMatrix: Sendable {
                             x + t * xStride, ds_q8_activations(scales: scales + t * blocks, values: values + t * columns),
                             Int64(columns))
                     }
-                    let body = { (range: Range<Int>) in
-                        guard !range.isEmpty else { return }
-                        if tokens == 1 {
-                            ds_matvec_q8_0(weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), scales, values, y)
-                        } else {
-                            ds_matmul_q8_0(
-                                weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), scales, values,
-                                Int64(tokens), y, Int64(yStride))
-                        }
-                    }
                     if parallel, let pool {
-                        pool.run { part, parts in body(ThreadPool.share(of: rows, part: part, parts: parts)) }
+                        var job = ProductJob(
+                            format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
+                            scales: scales, values: values, tokens: tokens, y: y, yStride: yStride)
+                        withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
                     } else {
-                        body(0..<rows)
+                        Self.q8Rows(0..<rows, weights, columns: columns, scales, values, tokens: tokens, y, yStride: yStride)
                     }
                 }
             }
-            return
+        } else if parallel, let pool {
+            var job = ProductJob(
+                format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride, scales: nil,
+                values: nil, tokens: tokens, y: y, yStride: yStride)
+            withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
+        } else {
+            Self.floatRows(0..<rows, format, weights, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
         }
-        let body = { (range: Range<Int>) in
-            guard !range.isEmpty else { return }
-            if tokens == 1 {
-                matrixVector(format: format, weights, rows: range, columns: columns, x, y)
+    }
+
+    /// One product split over a pool's threads by output rows.
+    private struct ProductJob {
+        var format: WeightFormat
+        var weights: UnsafeRawPointer
+        var rows: Int
+        var columns: Int
+        var x: UnsafePointer<Float>
+        var xStride: Int
+        /// q8_0: the quantised activations.
+        var scales: UnsafePointer<Float>?
+        var values: UnsafePointer<Int8>?
+        var tokens: Int
+        var y: UnsafeMutablePointer<Float>
+        var yStride: Int
+
+        static let runChunk: ThreadPool.ChunkFunction = { context, chunk, chunks in
+            let job = context.assumingMemoryBound(to: ProductJob.self).pointee
+            let range = ThreadPool.share(of: job.rows, part: chunk, parts: chunks)
+            if job.format == .q8_0, let scales = job.scales, let values = job.values {
+                WeightMatrix.q8Rows(
+                    range, job.weights, columns: job.columns, scales, values, tokens: job.tokens, job.y, yStride: job.yStride)
             } else {
-                matrixMatrix(format: format, weights, rows: range, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
+                WeightMatrix.floatRows(
+                    range, job.format, job.weights, columns: job.columns, job.x, xStride: job.xStride, tokens: job.tokens,
+                    job.y, yStride: job.yStride)
             }
         }
-        if parallel, let pool {
-            pool.run { part, parts in body(ThreadPool.share(of: rows, part: part, parts: parts)) }
+    }
+
+    fileprivate static func q8Rows(
+        _ range: Range<Int>, _ weights: UnsafeRawPointer, columns: Int, _ scales: UnsafePointer<Float>,
+        _ values: UnsafePointer<Int8>, tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        guard !range.isEmpty else { return }
+        if tokens == 1 {
+            ds_matvec_q8_0(weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), scales, values, y)
         } else {
-            body(0..<rows)
+            ds_matmul_q8_0(
+                weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), scales, values, Int64(tokens),
+                y, Int64(yStride))
+        }
+    }
+
+    fileprivate static func floatRows(
+        _ range: Range<Int>, _ format: WeightFormat, _ weights: UnsafeRawPointer, columns: Int,
+        _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        guard !range.isEmpty else { return }
+        if tokens == 1 {
+            matrixVector(format: format, weights, rows: range, columns: columns, x, y)
+        } else {
+            matrixMatrix(format: format, weights, rows: range, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
         }
     }
 
