@@ -3,6 +3,7 @@
 #include "CKernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -111,7 +112,9 @@ void ds_quantize_activations(const float *x, ds_q8_activations out, int64_t coun
 // MARK: - Scalar fallback
 
 static void matmul_scalar(const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
-                          const float *xs, const int8_t *xv, int64_t tokens, float *y, int64_t y_stride) {
+                          const float *xs, const int8_t *xv, int64_t tokens, float *y, int64_t y_stride,
+                          const float *transposed) {
+    (void)transposed;
     const int64_t nb = columns / DS_Q8_0_BLOCK;
     for (int64_t r = row_begin; r < row_end; r++) {
         const block_q8_0 *w = (const block_q8_0 *)weights + r * nb;
@@ -153,33 +156,37 @@ static void matmul_scalar(const void *weights, int64_t columns, int64_t row_begi
 #define DEFINE_MATMUL(NAME, TARGET, BLOCK_DOT)                                                              \
     __attribute__((target(TARGET))) static void NAME(                                                       \
         const void *weights, int64_t columns, int64_t row_begin, int64_t row_end, const float *xs,          \
-        const int8_t *xv, int64_t tokens, float *y, int64_t y_stride) {                                      \
+        const int8_t *xv, int64_t tokens, float *y, int64_t y_stride, const float *transposed) {             \
         const int64_t nb = columns / DS_Q8_0_BLOCK;                                                         \
         for (int64_t r = row_begin; r < row_end; r++) {                                                     \
             const block_q8_0 *w = (const block_q8_0 *)weights + r * nb;                                     \
             int64_t t = 0;                                                                                  \
             for (; t + 4 <= tokens; t += 4) {                                                               \
-                __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                  \
-                __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();                                  \
+                /* The four tokens' block sums are folded into one vector (two hadds), so   */               \
+                /* conversion, scaling and accumulation cost one instruction each per block. */               \
+                __m256 acc = _mm256_setzero_ps();                                                           \
                 const int8_t *v0 = xv + t * columns;                                                        \
-                const float *s0 = xs + t * nb;                                                              \
+                const float *sg = transposed + (t / 4) * nb * 4;                                            \
                 for (int64_t b = 0; b < nb; b++) {                                                          \
                     __m256i qw = _mm256_loadu_si256((const __m256i *)w[b].qs);                              \
-                    float dw = _cvtsh_ss(w[b].d);                                                           \
                     const int8_t *vb = v0 + b * DS_Q8_0_BLOCK;                                              \
                     __m256i d0 = BLOCK_DOT(qw, _mm256_loadu_si256((const __m256i *)(vb)));                  \
                     __m256i d1 = BLOCK_DOT(qw, _mm256_loadu_si256((const __m256i *)(vb + columns)));        \
                     __m256i d2 = BLOCK_DOT(qw, _mm256_loadu_si256((const __m256i *)(vb + 2 * columns)));    \
                     __m256i d3 = BLOCK_DOT(qw, _mm256_loadu_si256((const __m256i *)(vb + 3 * columns)));    \
-                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(dw * s0[b]), a0);           \
-                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d1), _mm256_set1_ps(dw * s0[b + nb]), a1);      \
-                    a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d2), _mm256_set1_ps(dw * s0[b + 2 * nb]), a2);  \
-                    a3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d3), _mm256_set1_ps(dw * s0[b + 3 * nb]), a3);  \
+                    /* lanes: t0..t3 (low halves) | t0..t3 (high halves) */                                  \
+                    __m256i folded = _mm256_hadd_epi32(_mm256_hadd_epi32(d0, d1), _mm256_hadd_epi32(d2, d3)); \
+                    __m256 scale = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(w[b].d)),                         \
+                                                 _mm256_broadcast_ps((const __m128 *)(sg + b * 4)));         \
+                    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(folded), scale, acc);                          \
                 }                                                                                           \
-                HSUM256(a0, y[t * y_stride + r]);                                                           \
-                HSUM256(a1, y[(t + 1) * y_stride + r]);                                                     \
-                HSUM256(a2, y[(t + 2) * y_stride + r]);                                                     \
-                HSUM256(a3, y[(t + 3) * y_stride + r]);                                                     \
+                __m128 sums = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));       \
+                float out[4];                                                                               \
+                _mm_storeu_ps(out, sums);                                                                   \
+                y[t * y_stride + r] = out[0];                                                               \
+                y[(t + 1) * y_stride + r] = out[1];                                                         \
+                y[(t + 2) * y_stride + r] = out[2];                                                         \
+                y[(t + 3) * y_stride + r] = out[3];                                                         \
             }                                                                                               \
             for (; t < tokens; t++) {                                                                       \
                 /* Two accumulators over alternating blocks hide the FMA latency. */                        \
@@ -213,7 +220,7 @@ DEFINE_MATMUL(matmul_avx2, "avx2,fma,f16c", BLOCK_DOT_AVX2)
 #endif
 
 typedef void (*matmul_fn)(const void *, int64_t, int64_t, int64_t, const float *, const int8_t *, int64_t,
-                          float *, int64_t);
+                          float *, int64_t, const float *);
 
 static matmul_fn chosen_matmul;
 static const char *chosen_name;
@@ -246,7 +253,24 @@ const char *ds_q8_0_implementation(void) {
 void ds_matmul_q8_0(const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
                     const float *x_scales, const int8_t *x_values, int64_t tokens, float *y, int64_t y_stride) {
     choose();
-    chosen_matmul(weights, columns, row_begin, row_end, x_scales, x_values, tokens, y, y_stride);
+    // Groups of four tokens read their block scales side by side: scales transposed to
+    // [token group][block][token in group] (a few KiB per prompt chunk, not per token).
+    const int64_t nb = columns / DS_Q8_0_BLOCK;
+    const int64_t groups = tokens / 4;
+    float *transposed = NULL;
+    if (groups > 0) {
+        transposed = (float *)malloc((size_t)(groups * nb * 4) * sizeof(float));
+        if (!transposed) {  // out of memory: the scalar kernel needs no scratch
+            matmul_scalar(weights, columns, row_begin, row_end, x_scales, x_values, tokens, y, y_stride, NULL);
+            return;
+        } else {
+            for (int64_t g = 0; g < groups; g++)
+                for (int64_t b = 0; b < nb; b++)
+                    for (int64_t k = 0; k < 4; k++) transposed[(g * nb + b) * 4 + k] = x_scales[(g * 4 + k) * nb + b];
+        }
+    }
+    chosen_matmul(weights, columns, row_begin, row_end, x_scales, x_values, tokens, y, y_stride, transposed);
+    free(transposed);
 }
 
 void ds_matvec_q8_0(const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,

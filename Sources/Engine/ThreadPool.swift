@@ -127,7 +127,13 @@ public final class ThreadPool: @unchecked Sendable {
                 wakeup.unlock()
             }
             work(generation: generation)
-            while done.load(ordering: .acquiring) < chunks { ds_spin_pause() }
+            // A worker that holds a chunk but lost its core to another process would keep
+            // us spinning for a whole time slice; after a short spin, yield the core to it.
+            var spins = 0
+            while done.load(ordering: .acquiring) < chunks {
+                spins += 1
+                if spins < 4096 { ds_spin_pause() } else { sched_yield() }
+            }
         }
     }
 
