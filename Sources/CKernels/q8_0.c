@@ -143,6 +143,17 @@ static void matmul_scalar(const void *weights, int64_t columns, int64_t row_begi
     _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8((qw), (qw)), _mm256_sign_epi8((qx), (qw))), \
                       _mm256_set1_epi16(1))
 
+// f16 scale -> f32 through a zeroing vmovd: _cvtsh_ss compiles to a vpinsrw that merges
+// into whatever register is free, which was the FMA accumulator, chaining every block's
+// scale conversion to the previous block's FMA (four times slower).
+// (The compiler folds even _mm_cvtsi32_si128 back into vpinsrw, hence the asm.)
+#define SCALE_F16(h)                                                       \
+    ({                                                                     \
+        __m128i bits_;                                                     \
+        __asm__("vmovd %1, %0" : "=x"(bits_) : "r"((uint32_t)(h)));        \
+        _mm_cvtss_f32(_mm_cvtph_ps(bits_));                                \
+    })
+
 #define HSUM256(v, out)                                                         \
     do {                                                                        \
         __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)); \
@@ -158,6 +169,9 @@ static void matmul_scalar(const void *weights, int64_t columns, int64_t row_begi
         const void *weights, int64_t columns, int64_t row_begin, int64_t row_end, const float *xs,          \
         const int8_t *xv, int64_t tokens, float *y, int64_t y_stride, const float *transposed) {             \
         const int64_t nb = columns / DS_Q8_0_BLOCK;                                                         \
+        /* Decode: prefetch the row ~4 KiB ahead (see ds_prefetch). */                                      \
+        const int64_t row_bytes = nb * DS_Q8_0_BLOCK_BYTES;                                                 \
+        const int64_t prefetch_rows = row_bytes >= 4096 ? 1 : 4096 / row_bytes;                              \
         for (int64_t r = row_begin; r < row_end; r++) {                                                     \
             const block_q8_0 *w = (const block_q8_0 *)weights + r * nb;                                     \
             int64_t t = 0;                                                                                  \
@@ -176,7 +190,7 @@ static void matmul_scalar(const void *weights, int64_t columns, int64_t row_begi
                     __m256i d3 = BLOCK_DOT(qw, _mm256_loadu_si256((const __m256i *)(vb + 3 * columns)));    \
                     /* lanes: t0..t3 (low halves) | t0..t3 (high halves) */                                  \
                     __m256i folded = _mm256_hadd_epi32(_mm256_hadd_epi32(d0, d1), _mm256_hadd_epi32(d2, d3)); \
-                    __m256 scale = _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(w[b].d)),                         \
+                    __m256 scale = _mm256_mul_ps(_mm256_set1_ps(SCALE_F16(w[b].d)),                         \
                                                  _mm256_broadcast_ps((const __m128 *)(sg + b * 4)));         \
                     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(folded), scale, acc);                          \
                 }                                                                                           \
@@ -188,6 +202,8 @@ static void matmul_scalar(const void *weights, int64_t columns, int64_t row_begi
                 y[(t + 2) * y_stride + r] = out[2];                                                         \
                 y[(t + 3) * y_stride + r] = out[3];                                                         \
             }                                                                                               \
+            if (tokens == 1 && r + prefetch_rows < row_end)                                                 \
+                ds_prefetch((const block_q8_0 *)weights + (r + prefetch_rows) * nb, nb * DS_Q8_0_BLOCK_BYTES);  \
             for (; t < tokens; t++) {                                                                       \
                 /* Two accumulators over alternating blocks hide the FMA latency. */                        \
                 __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                  \
@@ -199,14 +215,14 @@ static void matmul_scalar(const void *weights, int64_t columns, int64_t row_begi
                     __m256i qw1 = _mm256_loadu_si256((const __m256i *)w[b + 1].qs);                         \
                     __m256i d0 = BLOCK_DOT(qw0, _mm256_loadu_si256((const __m256i *)(v0 + b * 32)));        \
                     __m256i d1 = BLOCK_DOT(qw1, _mm256_loadu_si256((const __m256i *)(v0 + b * 32 + 32)));   \
-                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(_cvtsh_ss(w[b].d) * s0[b]), a0); \
+                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(SCALE_F16(w[b].d) * s0[b]), a0); \
                     a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d1),                                            \
-                                         _mm256_set1_ps(_cvtsh_ss(w[b + 1].d) * s0[b + 1]), a1);             \
+                                         _mm256_set1_ps(SCALE_F16(w[b + 1].d) * s0[b + 1]), a1);             \
                 }                                                                                           \
                 for (; b < nb; b++) {                                                                       \
                     __m256i qw0 = _mm256_loadu_si256((const __m256i *)w[b].qs);                             \
                     __m256i d0 = BLOCK_DOT(qw0, _mm256_loadu_si256((const __m256i *)(v0 + b * 32)));        \
-                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(_cvtsh_ss(w[b].d) * s0[b]), a0); \
+                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(SCALE_F16(w[b].d) * s0[b]), a0); \
                 }                                                                                           \
                 a0 = _mm256_add_ps(a0, a1);                                                                 \
                 HSUM256(a0, y[t * y_stride + r]);                                                           \

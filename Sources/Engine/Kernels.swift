@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -167,7 +168,12 @@ func matrixVector<E: WeightElement>(
         y[row + 3] = s3
         row += 4
     }
+    // Short rows: prefetch the row `prefetchRows` ahead while computing this one, so the
+    // loads of the next rows are already in flight (the streams are too short for the
+    // hardware prefetcher to get ahead on its own).
+    let prefetchRows = max(1, 4096 / max(stride, 1))
     while row < rows.upperBound {
+        if row + prefetchRows < rows.upperBound { ds_prefetch(weights + (row + prefetchRows) * stride, Int64(stride)) }
         y[row] = dot(E.self, weights + row * stride, x, columns)
         row += 1
     }

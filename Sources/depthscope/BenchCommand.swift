@@ -81,8 +81,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let threadCounts = try Self.list(threads, option: "--threads") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
-        let formats: [WeightFormat?] =
-            try dtype.map { try Self.list($0, option: "--dtype") { WeightFormat(name: $0) } } ?? [nil]
+        let parsed: [WeightFormat]? = try dtype.map { text in
+            try Self.list(text, option: "--dtype") { (name: String) -> WeightFormat? in WeightFormat(name: name) }
+        }
+        let formats: [WeightFormat?] = parsed ?? [nil]
         if kernels { return try Self.timeKernels(threads: threadCounts, formats: formats.compactMap { $0 }) }
         let source = try loadSource()
         let context = promptTokens + tokens + 1

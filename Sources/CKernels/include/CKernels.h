@@ -48,6 +48,14 @@ void ds_matmul_q8_0(const void *weights, int64_t columns, int64_t row_begin, int
 /// Which implementation the q8_0 kernels use on this CPU: "avx512vnni", "avx2" or "scalar".
 const char *ds_q8_0_implementation(void);
 
+/// Asks the CPU to start loading the cache lines of [start, start + bytes) (read, keep in
+/// all cache levels): decode streams weights row by row, and short rows end before the
+/// hardware prefetcher has caught up.
+static inline void ds_prefetch(const void *start, int64_t bytes) {
+    const char *p = (const char *)start;
+    for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset, 0, 3);
+}
+
 /// The CPU's spin-wait hint (x86 `pause`; nothing elsewhere).
 static inline void ds_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
