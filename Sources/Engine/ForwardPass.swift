@@ -155,28 +155,63 @@ extension Model {
     /// Scaled dot-product attention of `state.query` over the rows of `cache`, into
     /// `state.attentionOutput`; the weights stay in `state.attentionWeights`.
     func attend(_ layer: Int, position: Int, cache: KVCache, state: RunState) {
-        let headDim = config.headDim
-        let groupSize = config.numAttentionHeads / config.numKeyValueHeads
-        let scale = 1 / Float(headDim).squareRoot()
-        let window = layers[layer].window
         let rows = cache.count
         state.setAttendedRows(rows)
         state.attentionOutput.fill(with: 0)
+        var job = AttentionJob(
+            cache: Unmanaged.passUnretained(cache), query: state.query.pointer, weights: state.attentionWeights.pointer,
+            output: state.attentionOutput.pointer, contextLength: state.contextLength, headDim: config.headDim,
+            groupSize: config.numAttentionHeads / config.numKeyValueHeads, heads: config.numAttentionHeads,
+            window: layers[layer].window ?? Int.max, position: position, rows: rows)
+        // Heads are independent (each writes its own weights row and output slice): over a
+        // long context (a prompt chunk), split them over the pool's threads.
+        let pool = state.pool
+        if pool.threads > 1, rows * config.numAttentionHeads * config.headDim >= 32_768 {
+            withUnsafePointer(to: &job) { pool.run(chunks: config.numAttentionHeads, context: $0, AttentionJob.runChunk) }
+        } else {
+            job.run(heads: 0..<config.numAttentionHeads)
+        }
+    }
+}
 
-        for head in 0..<config.numAttentionHeads {
-            let query = state.query.pointer + head * headDim
+/// Scaled dot-product attention of one token over a cache, for a range of heads (see
+/// `attend`); a plain struct so the pool's threads can share it without allocating.
+private struct AttentionJob {
+    let cache: Unmanaged<KVCache>
+    let query: UnsafeMutablePointer<Float>
+    let weights: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let contextLength: Int
+    let headDim: Int
+    let groupSize: Int
+    let heads: Int
+    /// Keys at positions k with position - k >= window are invisible (Int.max: no window).
+    let window: Int
+    let position: Int
+    let rows: Int
+
+    static let runChunk: ThreadPool.ChunkFunction = { context, chunk, chunks in
+        let job = context.assumingMemoryBound(to: AttentionJob.self).pointee
+        job.run(heads: ThreadPool.share(of: job.heads, part: chunk, parts: chunks, granule: 1))
+    }
+
+    func run(heads range: Range<Int>) {
+        let cache = self.cache.takeUnretainedValue()
+        let scale = 1 / Float(headDim).squareRoot()
+        for head in range {
+            let query = self.query + head * headDim
             let kvOffset = (head / groupSize) * headDim
-            let weights = state.attentionWeights.pointer + head * state.contextLength
+            let weights = self.weights + head * contextLength
             for row in 0..<rows {
                 let keyPosition = cache.position(ofRow: row)
-                let visible = keyPosition <= position && window.map { position - keyPosition < $0 } ?? true
+                let visible = keyPosition <= position && position - keyPosition < window
                 weights[row] =
                     visible
                     ? dotF32(cache.key(row) + kvOffset, query, count: headDim) * scale
                     : -Float.infinity
             }
             softmax(weights, count: rows)
-            let output = state.attentionOutput.pointer + head * headDim
+            let output = self.output + head * headDim
             for row in 0..<rows where weights[row] != 0 {
                 addScaled(cache.value(row) + kvOffset, scale: weights[row], into: output, count: headDim)
             }

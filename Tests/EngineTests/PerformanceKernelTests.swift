@@ -186,6 +186,27 @@ import Testing
         #expect(q8Error <= 2 * roundingError, "\(name): q8_0 RMS error \(q8Error), weights rounded alone \(roundingError)")
     }
 
+    /// Over a long context attention splits its heads between threads; every head is
+    /// computed exactly as on one thread, so two threads give bit-identical logits.
+    @Test func threadedAttentionAndProductsGiveIdenticalLogits() throws {
+        let model = try Model.random(hidden: 256, layers: 2, heads: 8, ffn: 256, vocab: 64, context: 512, seed: 5)
+        let tokens = (0..<300).map { ($0 * 37 + 11) % 64 }
+        let one = try VanillaRunner(model: model, capacity: 320, threads: 1)
+        let two = try VanillaRunner(model: model, capacity: 320, threads: 2)
+        for (position, token) in tokens.enumerated() {
+            let a = try one.run(token: token, position: position).array
+            let b = try two.run(token: token, position: position).array
+            if position % 50 == 0 || position == tokens.count - 1 { #expect(a == b, "position \(position)") }
+        }
+        // And the prompt path: 300 rows x 8 heads x 32 dims is well above the split threshold.
+        let batch = try PrefillState(config: model.config)
+        one.reset()
+        two.reset()
+        let a = try model.prefill(tokens: tokens, start: 0, caches: one.caches, state: one.state, batch: batch).array
+        let b = try model.prefill(tokens: tokens, start: 0, caches: two.caches, state: two.state, batch: batch).array
+        #expect(a == b)
+    }
+
     /// The pool runs every chunk exactly once, also when jobs come faster than workers wake.
     @Test func poolRunsEveryChunkOnce() {
         let pool = ThreadPool(threads: 2)
