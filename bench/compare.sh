@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 python3 -c "import llama_cpp" 2>/dev/null ||
     CMAKE_ARGS="-DGGML_NATIVE=ON" pip install llama-cpp-python
 python3 -c "import gguf, safetensors, transformers" 2>/dev/null || pip install gguf safetensors transformers
-python3 -c "import torch" 2>/dev/null || pip install "torch==2.13.0+cpu" --index-url https://download.pytorch.org/whl/cpu
+python3 -c "import torch" 2>/dev/null || pip install "torch==2.13.0+cpu"   # CPU wheel, no CUDA (DESIGN.md)
 
 swift build -c release --product depthscope >&2
 python3 bench/compare.py --depthscope .build/release/depthscope "$@"
