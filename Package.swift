@@ -23,8 +23,15 @@ let package = Package(
             name: "CNcurses",
             providers: [.apt(["libncurses-dev"])]
         ),
+        // q8_0 integer kernels: C for the CPU's int8 dot-product instructions (selected at
+        // run time by cpu feature checks, with a portable fallback); optimised in debug too.
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
         .target(
             name: "Engine",
+            dependencies: ["CKernels"],
             swiftSettings: engineFlags
         ),
         // The workbench redraws up to 30 times a second while the engine generates: it is

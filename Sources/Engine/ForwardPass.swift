@@ -47,7 +47,7 @@ extension Model {
             into: state.normed.pointer, count: config.hiddenSize)
         state.prepareRotary(position: position, inverseFrequencies: inverseFrequencies)
 
-        weights.query.multiply(state.normed.pointer, into: state.query.pointer)
+        weights.query.multiply(state.normed.pointer, into: state.query.pointer, pool: state.pool)
         lora?[.query]?.add(state.normed.pointer, into: state.query.pointer, state: state)
         if let bias = weights.queryBias { add(bias.pointer, into: state.query.pointer, count: config.queryDim) }
         applyRotary(
@@ -63,7 +63,7 @@ extension Model {
         }
         attend(layer, position: position, cache: cache, state: state)
 
-        weights.output.multiply(state.attentionOutput.pointer, into: state.projected.pointer)
+        weights.output.multiply(state.attentionOutput.pointer, into: state.projected.pointer, pool: state.pool)
         lora?[.output]?.add(state.attentionOutput.pointer, into: state.projected.pointer, state: state)
         if let bias = weights.outputBias { add(bias.pointer, into: state.projected.pointer, count: config.hiddenSize) }
         add(state.projected.pointer, into: hidden.pointer, count: config.hiddenSize)
@@ -76,14 +76,14 @@ extension Model {
         rmsNorm(
             hidden.pointer, weight: weights.postAttentionNorm.pointer, epsilon: config.rmsNormEps,
             into: state.normed.pointer, count: config.hiddenSize)
-        weights.gate.multiply(state.normed.pointer, into: state.gate.pointer)
-        weights.up.multiply(state.normed.pointer, into: state.up.pointer)
+        weights.gate.multiply(state.normed.pointer, into: state.gate.pointer, pool: state.pool)
+        weights.up.multiply(state.normed.pointer, into: state.up.pointer, pool: state.pool)
         lora?[.gate]?.add(state.normed.pointer, into: state.gate.pointer, state: state)
         lora?[.up]?.add(state.normed.pointer, into: state.up.pointer, state: state)
         if let bias = weights.gateBias { add(bias.pointer, into: state.gate.pointer, count: ffn) }
         if let bias = weights.upBias { add(bias.pointer, into: state.up.pointer, count: ffn) }
         swiGLU(state.gate.pointer, state.up.pointer, count: ffn)
-        weights.down.multiply(state.gate.pointer, into: state.projected.pointer)
+        weights.down.multiply(state.gate.pointer, into: state.projected.pointer, pool: state.pool)
         lora?[.down]?.add(state.gate.pointer, into: state.projected.pointer, state: state)
         if let bias = weights.downBias { add(bias.pointer, into: state.projected.pointer, count: config.hiddenSize) }
         add(state.projected.pointer, into: hidden.pointer, count: config.hiddenSize)
@@ -110,7 +110,7 @@ extension Model {
         rmsNorm(
             hidden.pointer, weight: finalNorm.pointer, epsilon: config.rmsNormEps,
             into: state.normed.pointer, count: config.hiddenSize)
-        lmHead.multiply(state.normed.pointer, into: state.logits.pointer)
+        lmHead.multiply(state.normed.pointer, into: state.logits.pointer, pool: state.pool)
         return state.logits
     }
 
@@ -141,8 +141,8 @@ extension Model {
         let row = try cache.appendRow(position: position)
         let key = cache.key(row)
         let value = cache.value(row)
-        weights.key.multiply(normed.pointer, into: key)
-        weights.value.multiply(normed.pointer, into: value)
+        weights.key.multiply(normed.pointer, into: key, pool: state.pool)
+        weights.value.multiply(normed.pointer, into: value, pool: state.pool)
         lora?[.key]?.add(normed.pointer, into: key, state: state)
         lora?[.value]?.add(normed.pointer, into: value, state: state)
         if let bias = weights.keyBias { add(bias.pointer, into: key, count: config.kvDim) }
@@ -154,29 +154,64 @@ extension Model {
 
     /// Scaled dot-product attention of `state.query` over the rows of `cache`, into
     /// `state.attentionOutput`; the weights stay in `state.attentionWeights`.
-    private func attend(_ layer: Int, position: Int, cache: KVCache, state: RunState) {
-        let headDim = config.headDim
-        let groupSize = config.numAttentionHeads / config.numKeyValueHeads
-        let scale = 1 / Float(headDim).squareRoot()
-        let window = layers[layer].window
+    func attend(_ layer: Int, position: Int, cache: KVCache, state: RunState) {
         let rows = cache.count
         state.setAttendedRows(rows)
         state.attentionOutput.fill(with: 0)
+        var job = AttentionJob(
+            cache: Unmanaged.passUnretained(cache), query: state.query.pointer, weights: state.attentionWeights.pointer,
+            output: state.attentionOutput.pointer, contextLength: state.contextLength, headDim: config.headDim,
+            groupSize: config.numAttentionHeads / config.numKeyValueHeads, heads: config.numAttentionHeads,
+            window: layers[layer].window ?? Int.max, position: position, rows: rows)
+        // Heads are independent (each writes its own weights row and output slice): over a
+        // long context (a prompt chunk), split them over the pool's threads.
+        let pool = state.pool
+        if pool.threads > 1, rows * config.numAttentionHeads * config.headDim >= 32_768 {
+            withUnsafePointer(to: &job) { pool.run(chunks: config.numAttentionHeads, context: $0, AttentionJob.runChunk) }
+        } else {
+            job.run(heads: 0..<config.numAttentionHeads)
+        }
+    }
+}
 
-        for head in 0..<config.numAttentionHeads {
-            let query = state.query.pointer + head * headDim
+/// Scaled dot-product attention of one token over a cache, for a range of heads (see
+/// `attend`); a plain struct so the pool's threads can share it without allocating.
+private struct AttentionJob {
+    let cache: Unmanaged<KVCache>
+    let query: UnsafeMutablePointer<Float>
+    let weights: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let contextLength: Int
+    let headDim: Int
+    let groupSize: Int
+    let heads: Int
+    /// Keys at positions k with position - k >= window are invisible (Int.max: no window).
+    let window: Int
+    let position: Int
+    let rows: Int
+
+    static let runChunk: ThreadPool.ChunkFunction = { context, chunk, chunks in
+        let job = context.assumingMemoryBound(to: AttentionJob.self).pointee
+        job.run(heads: ThreadPool.share(of: job.heads, part: chunk, parts: chunks, granule: 1))
+    }
+
+    func run(heads range: Range<Int>) {
+        let cache = self.cache.takeUnretainedValue()
+        let scale = 1 / Float(headDim).squareRoot()
+        for head in range {
+            let query = self.query + head * headDim
             let kvOffset = (head / groupSize) * headDim
-            let weights = state.attentionWeights.pointer + head * state.contextLength
+            let weights = self.weights + head * contextLength
             for row in 0..<rows {
                 let keyPosition = cache.position(ofRow: row)
-                let visible = keyPosition <= position && window.map { position - keyPosition < $0 } ?? true
+                let visible = keyPosition <= position && position - keyPosition < window
                 weights[row] =
                     visible
                     ? dotF32(cache.key(row) + kvOffset, query, count: headDim) * scale
                     : -Float.infinity
             }
             softmax(weights, count: rows)
-            let output = state.attentionOutput.pointer + head * headDim
+            let output = self.output + head * headDim
             for row in 0..<rows where weights[row] != 0 {
                 addScaled(cache.value(row) + kvOffset, scale: weights[row], into: output, count: headDim)
             }

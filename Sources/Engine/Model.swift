@@ -110,6 +110,75 @@ public final class Model: Sendable {
             window: config.layerWindows[index])
     }
 
+    /// The same model with every weight matrix stored as `format` (norms stay f32): what
+    /// `--dtype` does at load time. The head stays tied to the embedding when it was.
+    public func converted(to format: WeightFormat) throws -> Model {
+        let embedding = try embedding.converted(to: format)
+        let layers = try layers.map { layer in
+            DecoderLayerWeights(
+                inputNorm: layer.inputNorm, query: try layer.query.converted(to: format),
+                key: try layer.key.converted(to: format), value: try layer.value.converted(to: format),
+                output: try layer.output.converted(to: format), queryBias: layer.queryBias, keyBias: layer.keyBias,
+                valueBias: layer.valueBias, outputBias: layer.outputBias, postAttentionNorm: layer.postAttentionNorm,
+                gate: try layer.gate.converted(to: format), up: try layer.up.converted(to: format),
+                down: try layer.down.converted(to: format), gateBias: layer.gateBias, upBias: layer.upBias,
+                downBias: layer.downBias, window: layer.window)
+        }
+        let head = lmHead === self.embedding ? embedding : try lmHead.converted(to: format)
+        return Model(
+            folder: folder, config: config, embedding: embedding, layers: layers, finalNorm: finalNorm, lmHead: head)
+    }
+
+    /// A Llama-shaped model with random weights (seeded; normal-ish, std 0.02, norms 1) for
+    /// benchmarks: `hidden` / `layers` / `heads` / `ffn`, a `vocab`-entry tied embedding.
+    public static func random(
+        hidden: Int, layers: Int, heads: Int, ffn: Int, vocab: Int = 32000, context: Int = 2048, seed: UInt64 = 0
+    ) throws -> Model {
+        guard hidden > 0, layers > 0, heads > 0, ffn > 0, vocab > 0, hidden % heads == 0, (hidden / heads) % 2 == 0 else {
+            throw EngineError("random model: \(hidden)x\(layers)x\(heads)x\(ffn) is not a valid shape (hidden must split into heads of even size)")
+        }
+        let json = """
+            {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": \(vocab), "hidden_size": \(hidden),
+             "intermediate_size": \(ffn), "num_hidden_layers": \(layers), "num_attention_heads": \(heads),
+             "num_key_value_heads": \(heads), "max_position_embeddings": \(context), "rms_norm_eps": 1e-5,
+             "tie_word_embeddings": true}
+            """
+        let config = try ModelConfig.parse(Data(json.utf8), file: "random \(hidden)x\(layers)x\(heads)x\(ffn)")
+        var random = SeededRandom(seed: seed)
+        func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> WeightMatrix {
+            // Sum of three uniforms: zero mean, std 0.02, cheap and bell-shaped enough.
+            let values = (0..<(rows * columns)).map { _ in
+                (random.nextUnitFloat() + random.nextUnitFloat() + random.nextUnitFloat() - 1.5) * 0.04
+            }
+            return try WeightMatrix.float32(name: name, rows: rows, columns: columns, values: values)
+        }
+        let ones = try WeightVector.float32(name: "norm", values: [Float](repeating: 1, count: hidden))
+        let embedding = try matrix("model.embed_tokens.weight", vocab, hidden)
+        let decoderLayers = try (0..<layers).map { i in
+            DecoderLayerWeights(
+                inputNorm: ones, query: try matrix("q", hidden, hidden), key: try matrix("k", hidden, hidden),
+                value: try matrix("v", hidden, hidden), output: try matrix("o", hidden, hidden), queryBias: nil,
+                keyBias: nil, valueBias: nil, outputBias: nil, postAttentionNorm: ones,
+                gate: try matrix("gate", ffn, hidden), up: try matrix("up", ffn, hidden), down: try matrix("down", hidden, ffn),
+                gateBias: nil, upBias: nil, downBias: nil, window: config.layerWindows[i])
+        }
+        return Model(
+            folder: "random-\(hidden)x\(layers)x\(heads)x\(ffn)", config: config, embedding: embedding,
+            layers: decoderLayers, finalNorm: ones, lmHead: embedding)
+    }
+
+    /// Weight bytes one decoded token reads at full depth: every layer matrix and the head
+    /// (the embedding contributes one row), plus norms.
+    public var decodeBytesPerToken: Int {
+        var bytes = lmHead.byteCount + vectors.reduce(0) { $0 + $1.count * 4 }
+        for layer in layers {
+            bytes += [layer.query, layer.key, layer.value, layer.output, layer.gate, layer.up, layer.down]
+                .reduce(0) { $0 + $1.byteCount }
+        }
+        if lmHead !== embedding { bytes += embedding.byteCount / max(embedding.rows, 1) }
+        return bytes
+    }
+
     /// Throws a clear error unless `folder` is an existing directory.
     public static func requireFolder(_ folder: String) throws {
         var isDirectory: ObjCBool = false
@@ -154,6 +223,6 @@ public final class Model: Sendable {
 
     /// The element types of the weight matrices, e.g. ["BF16"].
     public var matrixDTypes: [String] {
-        Array(Set(matrices.map(\.dtype.rawValue))).sorted()
+        Array(Set(matrices.map(\.format.rawValue))).sorted()
     }
 }

@@ -15,6 +15,8 @@ public final class RunState {
     /// rows start at `h * contextLength`; `attendedRows` rows are valid (masked rows are 0).
     public let attentionWeights: FloatVector
     public private(set) var attendedRows = 0
+    /// Threads the matrix products of this state's tokens split their rows over.
+    public let pool: ThreadPool
 
     let normed: FloatVector
     let query: FloatVector
@@ -37,8 +39,10 @@ public final class RunState {
         max(config.hiddenSize, config.intermediateSize, config.queryDim, config.kvDim)
     }
 
-    public init(config: ModelConfig, contextLength: Int) throws {
+    /// `threads`: how many threads (this one included) run each large matrix product.
+    public init(config: ModelConfig, contextLength: Int, threads: Int = 1) throws {
         self.contextLength = contextLength
+        pool = ThreadPool(threads: threads)
         hidden = try FloatVector(count: config.hiddenSize)
         logits = try FloatVector(count: config.vocabSize)
         attentionWeights = try FloatVector(count: config.numAttentionHeads * contextLength)

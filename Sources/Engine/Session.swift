@@ -19,6 +19,8 @@ public final class Session {
     public let capacity: Int
     /// Whether `feed` builds a `TokenTrace`.
     public let tracing: Bool
+    /// Threads each large matrix product is split over.
+    public let threads: Int
     public private(set) var architecture: Architecture
     public private(set) var runner: DepthRunner
     /// Every token so far, prompt first.
@@ -45,7 +47,7 @@ public final class Session {
     public init(
         model: DepthModel, tokenizer: any Tokenizer, architecture: Architecture? = nil,
         sampling: SamplingParameters = SamplingParameters(), capture: TraceCapture = [], tracing: Bool = true,
-        capacity: Int? = nil
+        capacity: Int? = nil, threads: Int = 1
     ) throws {
         try sampling.validate()
         let context = model.config.maxPositionEmbeddings
@@ -58,7 +60,9 @@ public final class Session {
         self.tracing = tracing
         self.architecture = architecture
         self.sampling = sampling
-        runner = try DepthRunner(source: model, architecture: architecture, capacity: capacity, capture: capture)
+        self.threads = threads
+        runner = try DepthRunner(
+            source: model, architecture: architecture, capacity: capacity, capture: capture, threads: threads)
         sampler = Sampler(parameters: sampling, vocabularySize: model.config.vocabSize)
         detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: false)
     }
@@ -125,7 +129,8 @@ public final class Session {
     /// under it (prompt and generated alike, same ids). `onTrace` receives the replayed
     /// tokens' traces. The sampler continues where it was.
     public func switchArchitecture(_ architecture: Architecture, onTrace: (TokenTrace) throws -> Void = { _ in }) throws {
-        let replacement = try DepthRunner(source: model, architecture: architecture, capacity: capacity, capture: capture)
+        let replacement = try DepthRunner(
+            source: model, architecture: architecture, capacity: capacity, capture: capture, threads: threads)
         let history = Array(zip(tokens, isPromptToken))
         self.architecture = architecture
         runner = replacement

@@ -20,10 +20,11 @@ public final class VanillaRunner: TokenRunner {
     public let state: RunState
     public let caches: [KVCache]
 
-    public init(model: Model, capacity: Int) throws {
+    /// `threads`: how many threads split each large matrix product.
+    public init(model: Model, capacity: Int, threads: Int = 1) throws {
         self.model = model
         self.capacity = capacity
-        state = try RunState(config: model.config, contextLength: capacity)
+        state = try RunState(config: model.config, contextLength: capacity, threads: threads)
         caches = try model.makeCaches(capacity: capacity)
     }
 

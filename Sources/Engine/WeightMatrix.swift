@@ -1,47 +1,255 @@
+import CKernels
+
+/// How a weight matrix is stored in memory.
+///
+/// F32, F16 and BF16 are the safetensors element types, kept as stored and widened to f32
+/// inside the products. Q8_0 is GGUF's `block_q8_0` byte for byte (per row, blocks of 32
+/// weights: an f16 scale and 32 int8), so GGUF q8_0 tensors can be copied in as they are;
+/// its products quantise the input to int8 per block and use integer dot products.
+public enum WeightFormat: String, Sendable, Codable, CaseIterable {
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case q8_0 = "Q8_0"
+
+    /// Parses a user's spelling: f32, f16, bf16, q8_0 (any case).
+    public init?(name: String) {
+        self.init(rawValue: name.uppercased())
+    }
+
+    /// The storage of a computable safetensors dtype (nil for the others).
+    init?(_ dtype: TensorDType) {
+        switch dtype {
+        case .f32: self = .f32
+        case .f16: self = .f16
+        case .bf16: self = .bf16
+        default: return nil
+        }
+    }
+
+    /// Bytes of a rows x columns matrix (q8_0: columns must be a multiple of 32).
+    public func byteCount(rows: Int, columns: Int) -> Int {
+        switch self {
+        case .f32: rows * columns * 4
+        case .f16, .bf16: rows * columns * 2
+        case .q8_0: rows * (columns / Self.q8BlockSize) * Self.q8BlockBytes
+        }
+    }
+
+    /// Whether a matrix with `columns` columns can be stored this way.
+    public func fits(columns: Int) -> Bool {
+        self != .q8_0 || columns % Self.q8BlockSize == 0
+    }
+
+    /// Which q8_0 kernel this CPU runs: avx512vnni, avx2 or scalar.
+    public static var q8Implementation: String { String(cString: ds_q8_0_implementation()) }
+
+    static let q8BlockSize = Int(DS_Q8_0_BLOCK)
+    static let q8BlockBytes = Int(DS_Q8_0_BLOCK_BYTES)
+}
+
 /// A row-major weight matrix (`rows` outputs x `columns` inputs, as PyTorch's Linear
-/// stores it) kept in the checkpoint's own element type in aligned memory.
+/// stores it) in aligned memory (2 MiB aligned with huge-page advice when large).
 ///
 /// F16 and BF16 stay as stored (half the bytes to stream per token) and are widened to
-/// f32 inside the dot product, so results equal f32 math on the rounded weights. A new
-/// storage type (e.g. q8_0) adds a case to `dtype`'s switch in `multiply` and `row`.
+/// f32 inside the dot product, so results equal f32 math on the rounded weights.
 public final class WeightMatrix: Sendable {
     public let name: String
     public let rows: Int
     public let columns: Int
-    public let dtype: TensorDType
+    public let format: WeightFormat
     private let storage: AlignedBuffer
 
     /// Copies a checked tensor into aligned memory. `dtype` must be computable.
-    init(name: String, rows: Int, columns: Int, dtype: TensorDType, bytes: UnsafeRawBufferPointer) throws {
-        guard dtype.isComputable else {
+    convenience init(name: String, rows: Int, columns: Int, dtype: TensorDType, bytes: UnsafeRawBufferPointer) throws {
+        guard let format = WeightFormat(dtype) else {
             throw EngineError("tensor '\(name)': dtype \(dtype.rawValue) is not supported (F32, F16, BF16 are)")
         }
-        let byteCount = rows * columns * dtype.byteSize
+        try self.init(name: name, rows: rows, columns: columns, format: format, bytes: bytes)
+    }
+
+    /// Copies `bytes`, which must hold exactly a rows x columns matrix in `format`.
+    convenience init(name: String, rows: Int, columns: Int, format: WeightFormat, bytes: UnsafeRawBufferPointer) throws {
+        try self.init(name: name, rows: rows, columns: columns, format: format)
         guard bytes.count == byteCount else {
-            throw EngineError("tensor '\(name)': \(bytes.count) bytes for \(rows)x\(columns) \(dtype.rawValue)")
+            throw EngineError("tensor '\(name)': \(bytes.count) bytes for \(rows)x\(columns) \(format.rawValue)")
         }
-        self.name = name
-        self.rows = rows
-        self.columns = columns
-        self.dtype = dtype
-        self.storage = try AlignedBuffer(byteCount: byteCount)
         if let source = bytes.baseAddress {
             storage.pointer.copyMemory(from: source, byteCount: byteCount)
         }
     }
 
-    public var byteCount: Int { rows * columns * dtype.byteSize }
+    /// A zero matrix, to be filled in place (conversion).
+    private init(name: String, rows: Int, columns: Int, format: WeightFormat) throws {
+        guard format.fits(columns: columns) else {
+            throw EngineError("tensor '\(name)': \(columns) columns is not a multiple of 32, as q8_0 needs")
+        }
+        if format == .q8_0 { _ = ds_q8_0_implementation() }  // picks the kernel once, on this thread
+        self.name = name
+        self.rows = rows
+        self.columns = columns
+        self.format = format
+        self.storage = try AlignedBuffer(byteCount: format.byteCount(rows: rows, columns: columns))
+    }
 
-    /// y = W x, with `x` of `columns` and `y` of `rows` floats.
-    public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        matrixVector(dtype: dtype, UnsafeRawPointer(storage.pointer), rows: rows, columns: columns, x, y)
+    /// A q8_0 matrix from GGUF `block_q8_0` data (`rows * columns / 32` blocks of 34 bytes,
+    /// row after row), copied into aligned memory. `columns` must be a multiple of 32.
+    public static func q8_0(name: String, blocks: UnsafeRawPointer, rows: Int, columns: Int) throws -> WeightMatrix {
+        guard columns % WeightFormat.q8BlockSize == 0 else {
+            throw EngineError("tensor '\(name)': \(columns) columns is not a multiple of 32, as q8_0 needs")
+        }
+        let bytes = UnsafeRawBufferPointer(start: blocks, count: WeightFormat.q8_0.byteCount(rows: rows, columns: columns))
+        return try WeightMatrix(name: name, rows: rows, columns: columns, format: .q8_0, bytes: bytes)
+    }
+
+    public var byteCount: Int { format.byteCount(rows: rows, columns: columns) }
+
+    /// The same matrix stored as `format` (self when it already is). A matrix whose
+    /// columns q8_0 cannot block stays as it is, as llama.cpp's quantiser leaves it.
+    public func converted(to target: WeightFormat) throws -> WeightMatrix {
+        guard target != format, target.fits(columns: columns) else { return self }
+        let converted = try WeightMatrix(name: name, rows: rows, columns: columns, format: target)
+        let source = try FloatVector(count: columns)
+        let destination = converted.storage.pointer
+        let rowBytes = target.byteCount(rows: 1, columns: columns)
+        for r in 0..<rows {
+            row(r, into: source.pointer)
+            let out = destination + r * rowBytes
+            switch target {
+            case .f32: out.copyMemory(from: source.pointer, byteCount: rowBytes)
+            case .f16:
+                let halves = out.assumingMemoryBound(to: Float16.self)
+                for c in 0..<columns { halves[c] = Float16(source[c]) }
+            case .bf16:
+                let words = out.assumingMemoryBound(to: UInt16.self)
+                for c in 0..<columns { words[c] = bfloat16Bits(source[c]) }
+            case .q8_0: ds_quantize_q8_0(source.pointer, out, Int64(columns))
+            }
+        }
+        return converted
+    }
+
+    /// y = W x, with `x` of `columns` and `y` of `rows` floats. With a pool of several
+    /// threads, large matrices split their rows between them.
+    public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pool: ThreadPool? = nil) {
+        multiply(x, xStride: columns, tokens: 1, into: y, yStride: rows, pool: pool)
+    }
+
+    /// Y[t] = W X[t] for `tokens` inputs: X[t] starts at `x + t * xStride`, Y[t] at
+    /// `y + t * yStride`. The weights are streamed once for all tokens (prompt processing).
+    public func multiply(
+        _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
+        pool: ThreadPool? = nil
+    ) {
+        let weights = UnsafeRawPointer(storage.pointer)
+        let rows = rows, columns = columns, format = format
+        // Below ~64 KiB of weights per token a second thread costs more than it saves.
+        let parallel = pool.map { $0.threads > 1 && rows >= 64 && rows * columns * tokens >= 16_384 } ?? false
+        // Threads get a plain struct and a C function, not a closure: a closure published
+        // to other threads costs a heap allocation, and a token must allocate nothing.
+        if format == .q8_0 {
+            let blocks = columns / WeightFormat.q8BlockSize
+            withUnsafeTemporaryAllocation(of: Int8.self, capacity: tokens * columns) { values in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: tokens * blocks) { scales in
+                    guard let values = values.baseAddress, let scales = scales.baseAddress else { return }
+                    for t in 0..<tokens {
+                        ds_quantize_activations(
+                            x + t * xStride, ds_q8_activations(scales: scales + t * blocks, values: values + t * columns),
+                            Int64(columns))
+                    }
+                    if parallel, let pool {
+                        var job = ProductJob(
+                            format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
+                            scales: scales, values: values, tokens: tokens, y: y, yStride: yStride)
+                        withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
+                    } else {
+                        Self.q8Rows(0..<rows, weights, columns: columns, scales, values, tokens: tokens, y, yStride: yStride)
+                    }
+                }
+            }
+        } else if parallel, let pool {
+            var job = ProductJob(
+                format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride, scales: nil,
+                values: nil, tokens: tokens, y: y, yStride: yStride)
+            withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
+        } else {
+            Self.floatRows(0..<rows, format, weights, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
+        }
+    }
+
+    /// One product split over a pool's threads by output rows.
+    private struct ProductJob {
+        var format: WeightFormat
+        var weights: UnsafeRawPointer
+        var rows: Int
+        var columns: Int
+        var x: UnsafePointer<Float>
+        var xStride: Int
+        /// q8_0: the quantised activations.
+        var scales: UnsafePointer<Float>?
+        var values: UnsafePointer<Int8>?
+        var tokens: Int
+        var y: UnsafeMutablePointer<Float>
+        var yStride: Int
+
+        static let runChunk: ThreadPool.ChunkFunction = { context, chunk, chunks in
+            let job = context.assumingMemoryBound(to: ProductJob.self).pointee
+            let range = ThreadPool.share(of: job.rows, part: chunk, parts: chunks)
+            if job.format == .q8_0, let scales = job.scales, let values = job.values {
+                WeightMatrix.q8Rows(
+                    range, job.weights, columns: job.columns, scales, values, tokens: job.tokens, job.y, yStride: job.yStride)
+            } else {
+                WeightMatrix.floatRows(
+                    range, job.format, job.weights, columns: job.columns, job.x, xStride: job.xStride, tokens: job.tokens,
+                    job.y, yStride: job.yStride)
+            }
+        }
+    }
+
+    fileprivate static func q8Rows(
+        _ range: Range<Int>, _ weights: UnsafeRawPointer, columns: Int, _ scales: UnsafePointer<Float>,
+        _ values: UnsafePointer<Int8>, tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        guard !range.isEmpty else { return }
+        if tokens == 1 {
+            ds_matvec_q8_0(weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), scales, values, y)
+        } else {
+            ds_matmul_q8_0(
+                weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), scales, values, Int64(tokens),
+                y, Int64(yStride))
+        }
+    }
+
+    fileprivate static func floatRows(
+        _ range: Range<Int>, _ format: WeightFormat, _ weights: UnsafeRawPointer, columns: Int,
+        _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        guard !range.isEmpty else { return }
+        if tokens == 1 {
+            matrixVector(format: format, weights, rows: range, columns: columns, x, y)
+        } else {
+            matrixMatrix(format: format, weights, rows: range, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
+        }
     }
 
     /// Writes row `index` as f32 into `destination` (`columns` floats): embedding lookup.
     public func row(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
-        let start = UnsafeRawPointer(storage.pointer) + index * columns * dtype.byteSize
-        widen(dtype: dtype, start, into: destination, count: columns)
+        let start = UnsafeRawPointer(storage.pointer) + index * format.byteCount(rows: 1, columns: columns)
+        switch format {
+        case .f32: widen(dtype: .f32, start, into: destination, count: columns)
+        case .f16: widen(dtype: .f16, start, into: destination, count: columns)
+        case .bf16: widen(dtype: .bf16, start, into: destination, count: columns)
+        case .q8_0: ds_dequantize_q8_0(start, destination, Int64(columns))
+        }
     }
+}
+
+/// f32 -> bf16 with round to nearest even (as torch's .to(torch.bfloat16)); NaN stays NaN.
+func bfloat16Bits(_ value: Float) -> UInt16 {
+    let bits = value.bitPattern
+    if value.isNaN { return UInt16(bits >> 16) | 0x40 }
+    let rounding = 0x7FFF + ((bits >> 16) & 1)
+    return UInt16((bits &+ rounding) >> 16)
 }
 
 /// A weight vector (norm scale or bias), widened to f32 at load: it is tiny and read
@@ -66,4 +274,11 @@ public final class WeightVector: Sendable {
 
     public var pointer: UnsafePointer<Float> { UnsafePointer(storage.floats()) }
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
+
+/// Builds weight matrices from raw f32 bytes outside the engine (benchmarks).
+public enum WeightMatrixFactory {
+    public static func float32(rows: Int, columns: Int, bytes: UnsafeRawBufferPointer) throws -> WeightMatrix {
+        try WeightMatrix(name: "matrix", rows: rows, columns: columns, format: .f32, bytes: bytes)
+    }
 }

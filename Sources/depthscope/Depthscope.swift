@@ -22,6 +22,7 @@ struct Depthscope: ParsableCommand {
             EvalCommand.self,
             WorkbenchCommand.self,
             ReplayCommand.self,
+            BenchCommand.self,
         ],
         defaultSubcommand: WorkbenchCommand.self)
 

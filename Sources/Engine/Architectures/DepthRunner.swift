@@ -46,7 +46,10 @@ public final class DepthRunner: TokenRunner {
     private let fullDepthPerKey: Double
 
     /// Builds the runner; for `convert` this builds the converted weights from `source`.
-    public init(source: DepthModel, architecture: Architecture, capacity: Int, capture: TraceCapture = []) throws {
+    /// `threads`: how many threads split each large matrix product.
+    public init(
+        source: DepthModel, architecture: Architecture, capacity: Int, capture: TraceCapture = [], threads: Int = 1
+    ) throws {
         guard capacity >= 1 else { throw EngineError("the context capacity must be at least 1 token, got \(capacity)") }
         self.source = source
         self.architecture = architecture
@@ -60,7 +63,7 @@ public final class DepthRunner: TokenRunner {
             lora = source.weights.lora
         }
         let config = model.config
-        state = try RunState(config: config, contextLength: capacity)
+        state = try RunState(config: config, contextLength: capacity, threads: threads)
         let steps = architecture.schedule
         caches = try steps.steps.enumerated().map { index, step in
             // Recursive sharing: recursions after the first store no K/V.

@@ -1,0 +1,133 @@
+/// Prompt processing several tokens at once (vanilla full depth): every projection of a
+/// layer is one matrix-matrix product over the chunk, so the weights stream from memory
+/// once per chunk instead of once per token. Attention stays per token (causal: token t of
+/// the chunk sees the cache rows up to its own position). Logits come out for the last
+/// token only, as generation needs.
+///
+/// The result equals running `forward` token by token, up to the summation order of the
+/// products (checked in tests).
+public final class PrefillState {
+    /// Most tokens one chunk holds.
+    public let chunk: Int
+    let hidden: FloatVector
+    let normed: FloatVector
+    let query: FloatVector
+    let key: FloatVector
+    let value: FloatVector
+    let attentionOutput: FloatVector
+    let projected: FloatVector
+    let gate: FloatVector
+    let up: FloatVector
+
+    public init(config: ModelConfig, chunk: Int = 64) throws {
+        self.chunk = max(1, chunk)
+        let n = self.chunk
+        hidden = try FloatVector(count: n * config.hiddenSize)
+        normed = try FloatVector(count: n * config.hiddenSize)
+        query = try FloatVector(count: n * config.queryDim)
+        key = try FloatVector(count: n * config.kvDim)
+        value = try FloatVector(count: n * config.kvDim)
+        attentionOutput = try FloatVector(count: n * config.queryDim)
+        projected = try FloatVector(count: n * config.hiddenSize)
+        gate = try FloatVector(count: n * config.intermediateSize)
+        up = try FloatVector(count: n * config.intermediateSize)
+    }
+}
+
+extension Model {
+    /// Runs `tokens` at positions `start, start + 1, ...` through every stored layer
+    /// (layer i with `caches[i]`), in chunks of `batch.chunk`, and returns the logits after
+    /// the last one (in `state.logits`). Plain Llama layers only: no LoRA.
+    @discardableResult
+    public func prefill(
+        tokens: [Int], start: Int, caches: [KVCache], state: RunState, batch: PrefillState
+    ) throws -> FloatVector {
+        guard !tokens.isEmpty else { throw EngineError("prefill: no tokens") }
+        var offset = 0
+        while offset < tokens.count {
+            let count = min(batch.chunk, tokens.count - offset)
+            try prefillChunk(tokens[offset..<(offset + count)], start: start + offset, caches: caches, state: state, batch: batch)
+            offset += count
+        }
+        let d = config.hiddenSize
+        let last = (tokens.count - 1) % batch.chunk
+        state.hidden.pointer.update(from: batch.hidden.pointer + last * d, count: d)
+        return logits(hidden: state.hidden, state: state)
+    }
+
+    private func prefillChunk(
+        _ tokens: ArraySlice<Int>, start: Int, caches: [KVCache], state: RunState, batch: PrefillState
+    ) throws {
+        let n = tokens.count
+        let d = config.hiddenSize, qd = config.queryDim, kvd = config.kvDim, ffn = config.intermediateSize
+        for (t, token) in tokens.enumerated() {
+            guard token >= 0, token < config.vocabSize else {
+                throw EngineError("token id \(token) is out of range (vocabulary size \(config.vocabSize))")
+            }
+            embedding.row(token, into: batch.hidden.pointer + t * d)
+        }
+        let pool = state.pool
+        for (index, weights) in layers.enumerated() {
+            let cache = caches[index]
+            // Attention: norms, q/k/v for the whole chunk, rotary and cache rows per token.
+            for t in 0..<n {
+                rmsNorm(
+                    batch.hidden.pointer + t * d, weight: weights.inputNorm.pointer, epsilon: config.rmsNormEps,
+                    into: batch.normed.pointer + t * d, count: d)
+            }
+            weights.query.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.query.pointer, yStride: qd, pool: pool)
+            weights.key.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.key.pointer, yStride: kvd, pool: pool)
+            weights.value.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.value.pointer, yStride: kvd, pool: pool)
+            for t in 0..<n {
+                let position = start + t
+                let q = batch.query.pointer + t * qd, k = batch.key.pointer + t * kvd, v = batch.value.pointer + t * kvd
+                if let bias = weights.queryBias { add(bias.pointer, into: q, count: qd) }
+                if let bias = weights.keyBias { add(bias.pointer, into: k, count: kvd) }
+                if let bias = weights.valueBias { add(bias.pointer, into: v, count: kvd) }
+                state.prepareRotary(position: position, inverseFrequencies: inverseFrequencies)
+                applyRotary(q, heads: config.numAttentionHeads, headDim: config.headDim, cos: state.cos.pointer, sin: state.sin.pointer)
+                applyRotary(k, heads: config.numKeyValueHeads, headDim: config.headDim, cos: state.cos.pointer, sin: state.sin.pointer)
+                let row = try cache.appendRow(position: position)
+                cache.key(row).update(from: k, count: kvd)
+                cache.value(row).update(from: v, count: kvd)
+            }
+            guard cache.count <= state.contextLength else {
+                throw EngineError(
+                    "the KV cache holds \(cache.count) rows but the run state was made for \(state.contextLength)")
+            }
+            for t in 0..<n {
+                state.query.pointer.update(from: batch.query.pointer + t * qd, count: qd)
+                attend(index, position: start + t, cache: cache, state: state)
+                (batch.attentionOutput.pointer + t * qd).update(from: state.attentionOutput.pointer, count: qd)
+            }
+            weights.output.multiply(
+                batch.attentionOutput.pointer, xStride: qd, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool)
+            for t in 0..<n {
+                let out = batch.projected.pointer + t * d
+                if let bias = weights.outputBias { add(bias.pointer, into: out, count: d) }
+                add(out, into: batch.hidden.pointer + t * d, count: d)
+            }
+
+            // MLP.
+            for t in 0..<n {
+                rmsNorm(
+                    batch.hidden.pointer + t * d, weight: weights.postAttentionNorm.pointer, epsilon: config.rmsNormEps,
+                    into: batch.normed.pointer + t * d, count: d)
+            }
+            weights.gate.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.gate.pointer, yStride: ffn, pool: pool)
+            weights.up.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.up.pointer, yStride: ffn, pool: pool)
+            for t in 0..<n {
+                let g = batch.gate.pointer + t * ffn, u = batch.up.pointer + t * ffn
+                if let bias = weights.gateBias { add(bias.pointer, into: g, count: ffn) }
+                if let bias = weights.upBias { add(bias.pointer, into: u, count: ffn) }
+                swiGLU(g, u, count: ffn)
+            }
+            weights.down.multiply(batch.gate.pointer, xStride: ffn, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool)
+            for t in 0..<n {
+                let out = batch.projected.pointer + t * d
+                if let bias = weights.downBias { add(bias.pointer, into: out, count: d) }
+                add(out, into: batch.hidden.pointer + t * d, count: d)
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import CKernels
+import Foundation
+import Testing
+
+@testable import Engine
+
+/// The fast paths (multi-row and batched products, q8_0, the thread pool, batched prefill)
+/// against the simple ones they replace.
+@Suite struct PerformanceKernelTests {
+    static func randomValues(_ count: Int, seed: UInt64) -> [Float] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in random.nextUnitFloat() * 2 - 1 }
+    }
+
+    static func matrix(_ values: [Float], rows: Int, columns: Int, _ format: WeightFormat) throws -> WeightMatrix {
+        try WeightMatrix.float32(name: "w", rows: rows, columns: columns, values: values).converted(to: format)
+    }
+
+    /// Y = W X over a batch equals W x token by token, and splitting rows over threads
+    /// changes nothing (each row is computed the same way by whichever thread takes it).
+    @Test(arguments: WeightFormat.allCases)
+    func batchedAndThreadedProductsEqualSingleOnes(format: WeightFormat) throws {
+        let pool = ThreadPool(threads: 2)
+        for (rows, columns) in [(7, 64), (13, 96), (64, 256), (129, 160)] + (format == .q8_0 ? [] : [(9, 17), (70, 130)]) {
+            let matrix = try Self.matrix(Self.randomValues(rows * columns, seed: 3), rows: rows, columns: columns, format)
+            #expect(matrix.format == format)
+            for tokens in [1, 3, 4, 9] {
+                let x = Self.randomValues(tokens * columns, seed: UInt64(tokens))
+                var batched = [Float](repeating: .nan, count: tokens * rows)
+                var threaded = batched
+                x.withUnsafeBufferPointer { xs in
+                    batched.withUnsafeMutableBufferPointer {
+                        matrix.multiply(xs.baseAddress!, xStride: columns, tokens: tokens, into: $0.baseAddress!, yStride: rows)
+                    }
+                    threaded.withUnsafeMutableBufferPointer {
+                        matrix.multiply(
+                            xs.baseAddress!, xStride: columns, tokens: tokens, into: $0.baseAddress!, yStride: rows, pool: pool)
+                    }
+                }
+                #expect(batched == threaded, "\(format) \(rows)x\(columns), \(tokens) tokens")
+                for t in 0..<tokens {
+                    var single = [Float](repeating: .nan, count: rows)
+                    x.withUnsafeBufferPointer { xs in
+                        single.withUnsafeMutableBufferPointer { matrix.multiply(xs.baseAddress! + t * columns, into: $0.baseAddress!) }
+                    }
+                    let worst = zip(single, batched[(t * rows)..<((t + 1) * rows)]).map { abs($0 - $1) }.max() ?? 0
+                    #expect(worst < 1e-5, "\(format) \(rows)x\(columns), token \(t) of \(tokens): \(worst)")
+                }
+            }
+        }
+    }
+
+    /// q8_0 is GGUF's block_q8_0: 34 bytes per 32 weights, an f16 scale then int8 values,
+    /// and a row reads back as scale x value.
+    @Test func q8BlocksHaveTheGGUFLayout() throws {
+        var bytes: [UInt8] = []
+        var expected: [Float] = []
+        for block in 0..<4 {  // 2 rows x 64 columns
+            let scale = Float16(Float(block + 1) * 0.25)
+            withUnsafeBytes(of: scale.bitPattern.littleEndian) { bytes += $0 }
+            for i in 0..<32 {
+                let q = Int8(truncatingIfNeeded: (i * 7 + block * 13) % 255 - 127)
+                bytes.append(UInt8(bitPattern: q))
+                expected.append(Float(scale) * Float(q))
+            }
+        }
+        #expect(bytes.count == 4 * 34)
+        let matrix = try bytes.withUnsafeBytes { try WeightMatrix.q8_0(name: "w", blocks: $0.baseAddress!, rows: 2, columns: 64) }
+        #expect(matrix.byteCount == bytes.count)
+        var row = [Float](repeating: 0, count: 64)
+        row.withUnsafeMutableBufferPointer { matrix.row(1, into: $0.baseAddress!) }
+        #expect(row == Array(expected[64...]))
+        #expect(throws: EngineError.self) {
+            try bytes.withUnsafeBytes { try WeightMatrix.q8_0(name: "w", blocks: $0.baseAddress!, rows: 1, columns: 48) }
+        }
+    }
+
+    /// Quantisation error is at most half a step (d / 2 with d = max|x| / 127) per value, and
+    /// the q8_0 product equals the exact product of the two quantised vectors.
+    @Test func q8ProductIsTheExactProductOfQuantisedValues() throws {
+        let rows = 5, columns = 96
+        let values = Self.randomValues(rows * columns, seed: 11)
+        let matrix = try Self.matrix(values, rows: rows, columns: columns, .q8_0)
+        var dequantised = [Float](repeating: 0, count: rows * columns)
+        dequantised.withUnsafeMutableBufferPointer { out in
+            for r in 0..<rows { matrix.row(r, into: out.baseAddress! + r * columns) }
+        }
+        for block in 0..<(rows * columns / 32) {
+            let range = (block * 32)..<(block * 32 + 32)
+            let step = values[range].map(abs).max()! / 127
+            let worst = zip(values[range], dequantised[range]).map { abs($0 - $1) }.max()!
+            // Half a step, plus the f16 rounding of the stored scale (relative 2^-11) times |q| <= 127.
+            #expect(worst <= step / 2 + 127 * step * 0x1p-11 + 1e-7)
+        }
+        let x = Self.randomValues(columns, seed: 12)
+        var scales = [Float](repeating: 0, count: columns / 32)
+        var quantised = [Int8](repeating: 0, count: columns)
+        scales.withUnsafeMutableBufferPointer { s in
+            quantised.withUnsafeMutableBufferPointer { q in
+                x.withUnsafeBufferPointer { ds_quantize_activations($0.baseAddress!, ds_q8_activations(scales: s.baseAddress!, values: q.baseAddress!), Int64(columns)) }
+            }
+        }
+        var y = [Float](repeating: 0, count: rows)
+        x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { matrix.multiply(xs.baseAddress!, into: $0.baseAddress!) } }
+        for r in 0..<rows {
+            var reference = 0.0
+            for c in 0..<columns { reference += Double(dequantised[r * columns + c]) * Double(quantised[c]) * Double(scales[c / 32]) }
+            #expect(abs(Double(y[r]) - reference) < 1e-5, "row \(r)")
+        }
+    }
+
+    /// Converting to f16/bf16 rounds to nearest as torch does; f32 -> f32 is the same object.
+    @Test func conversionRoundsLikeTorch() throws {
+        let values: [Float] = [1, -2.5, 0.1, 3.14159, 65504, 1e-3, -0.3333333, 7] + Array(repeating: 0.5, count: 24)
+        let f32 = try WeightMatrix.float32(name: "w", rows: 1, columns: 32, values: values)
+        #expect(try f32.converted(to: .f32) === f32)
+        for format in [WeightFormat.f16, .bf16] {
+            let converted = try f32.converted(to: format)
+            var row = [Float](repeating: 0, count: 32)
+            row.withUnsafeMutableBufferPointer { converted.row(0, into: $0.baseAddress!) }
+            let expected = values.map { format == .f16 ? Float(Float16($0)) : Float(bitPattern: UInt32(bfloat16Bits($0)) << 16) }
+            #expect(row == expected)
+            #expect(converted.byteCount == 64)
+        }
+        #expect(bfloat16Bits(1 + 0x1p-8) == 0x3F80)  // a tie rounds to even
+        #expect(bfloat16Bits(1 + 0x1p-7 + 0x1p-8) == 0x3F82)
+    }
+
+    /// Batched prefill gives the logits and caches that token-by-token forward gives.
+    @Test(arguments: ["llama3", "qwen2", "mistral", "llama-mqa"])
+    func prefillEqualsTokenByToken(name: String) throws {
+        let model = try Model(folder: Fixtures.model(name))
+        let tokens = [5, 17, 3, 40, 2, 9, 11, 60, 1, 33]
+        let sequential = try VanillaRunner(model: model, capacity: 16)
+        var expected: [Float] = []
+        for (position, token) in tokens.enumerated() { expected = try sequential.run(token: token, position: position).array }
+        for (chunk, threads) in [(4, 1), (64, 2)] {
+            let batched = try VanillaRunner(model: model, capacity: 16, threads: threads)
+            let logits = try model.prefill(
+                tokens: tokens, start: 0, caches: batched.caches, state: batched.state,
+                batch: PrefillState(config: model.config, chunk: chunk)).array
+            let worst = zip(logits, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst < 1e-4, "\(name), chunk \(chunk): \(worst)")
+            for (ours, theirs) in zip(batched.caches, sequential.caches) {
+                #expect(ours.count == theirs.count)
+            }
+            // Decoding continues from the prefilled caches exactly as from sequential ones.
+            let next = try batched.run(token: 7, position: tokens.count).array
+            let reference = try sequential.run(token: 7, position: tokens.count).array
+            #expect(zip(next, reference).map { abs($0 - $1) }.max() ?? .infinity < 1e-4)
+            sequential.reset()
+            for (position, token) in tokens.enumerated() { _ = try sequential.run(token: token, position: position) }
+        }
+    }
+
+    /// q8_0 against transformers' f32 logits. Its error has two sources of the same size:
+    /// weights rounded to 8 bits per block (relative step 1/127 of the block's largest
+    /// value), and activations rounded the same way before the integer products. Rounding the
+    /// weights alone (q8_0 weights widened back to f32, products in f32) measures the first;
+    /// two independent errors of equal size add to about sqrt(2) times one, so the q8_0 RMS
+    /// error must stay within 2x the weights-only one. A wrong scale, sign or block offset in
+    /// the integer kernels breaks that by orders of magnitude.
+    @Test(arguments: ["llama2", "llama3", "qwen2", "mistral", "llama-mqa", "llama-bf16"])
+    func q8ErrorIsTheRoundingOfWeightsAndActivations(name: String) throws {
+        let expected = try ExpectedLogits.load(name)
+        let base = try Model(folder: Fixtures.model(name))
+        let q8 = try base.converted(to: .q8_0)
+        let weightsOnly = try q8.converted(to: .f32)
+        #expect(q8.matrixDTypes.contains("Q8_0") && weightsOnly.matrixDTypes == ["F32"])
+        func rmsError(_ model: Model) throws -> Double {
+            let runner = try VanillaRunner(model: model, capacity: expected.tokens.count)
+            var total = 0.0
+            var count = 0
+            for (position, token) in expected.tokens.enumerated() {
+                let logits = try runner.run(token: token, position: position).array
+                for (ours, theirs) in zip(logits, expected.logits[position]) {
+                    total += Double(ours - theirs) * Double(ours - theirs)
+                    count += 1
+                }
+            }
+            return (total / Double(count)).squareRoot()
+        }
+        let q8Error = try rmsError(q8)
+        let roundingError = try rmsError(weightsOnly)
+        #expect(roundingError > 0)
+        #expect(q8Error <= 2 * roundingError, "\(name): q8_0 RMS error \(q8Error), weights rounded alone \(roundingError)")
+    }
+
+    /// Over a long context attention splits its heads between threads; every head is
+    /// computed exactly as on one thread, so two threads give bit-identical logits.
+    @Test func threadedAttentionAndProductsGiveIdenticalLogits() throws {
+        let model = try Model.random(hidden: 256, layers: 2, heads: 8, ffn: 256, vocab: 64, context: 512, seed: 5)
+        let tokens = (0..<300).map { ($0 * 37 + 11) % 64 }
+        let one = try VanillaRunner(model: model, capacity: 320, threads: 1)
+        let two = try VanillaRunner(model: model, capacity: 320, threads: 2)
+        for (position, token) in tokens.enumerated() {
+            let a = try one.run(token: token, position: position).array
+            let b = try two.run(token: token, position: position).array
+            if position % 50 == 0 || position == tokens.count - 1 { #expect(a == b, "position \(position)") }
+        }
+        // And the prompt path: 300 rows x 8 heads x 32 dims is well above the split threshold.
+        let batch = try PrefillState(config: model.config)
+        one.reset()
+        two.reset()
+        let a = try model.prefill(tokens: tokens, start: 0, caches: one.caches, state: one.state, batch: batch).array
+        let b = try model.prefill(tokens: tokens, start: 0, caches: two.caches, state: two.state, batch: batch).array
+        #expect(a == b)
+    }
+
+    /// The pool runs every chunk exactly once, also when jobs come faster than workers wake.
+    @Test func poolRunsEveryChunkOnce() {
+        let pool = ThreadPool(threads: 2)
+        for chunks in [1, 2, 3, 8, 100] {
+            for _ in 0..<200 {
+                var counts = [Int](repeating: 0, count: chunks)
+                counts.withUnsafeMutableBufferPointer { buffer in
+                    let base = buffer.baseAddress!
+                    pool.run(chunks: chunks) { chunk, total in
+                        #expect(total == chunks)
+                        base[chunk] += 1  // each chunk index goes to exactly one thread
+                    }
+                }
+                #expect(counts == [Int](repeating: 1, count: chunks))
+            }
+        }
+    }
+
+    @Test func shareCoversTheRangeInGranules() {
+        for count in [0, 1, 7, 64, 257] {
+            for parts in [1, 2, 3, 8] {
+                let ranges = (0..<parts).map { ThreadPool.share(of: count, part: $0, parts: parts) }
+                #expect(ranges.map(\.count).reduce(0, +) == count)
+                for (a, b) in zip(ranges, ranges.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
+                #expect(ranges.dropLast().allSatisfy { $0.lowerBound % 4 == 0 && $0.upperBound % 4 == 0 })
+            }
+        }
+    }
+}
