@@ -127,6 +127,9 @@ import Testing
             let text: String
             let ids: [Int]
             let with_special: [Int]
+            /// False where the text holds an added token whose lstrip / rstrip / single_word
+            /// flags GGUF has no place for (the script marks these).
+            let expressible: Bool
         }
         let cases: [Case]
     }
@@ -136,8 +139,9 @@ import Testing
         let cases = try JSONDecoder().decode(
             TokenizerCases.self, from: Data(contentsOf: Self.folder.appendingPathComponent("tokenizer-\(name).json"))).cases
         let tokenizer = try loadTokenizer(file: Self.path("tokenizer-\(name).gguf"))
-        #expect(cases.count > 40)
-        for item in cases {
+        let compared = cases.filter(\.expressible)
+        #expect(compared.count > 40 && compared.count * 10 >= cases.count * 8)
+        for item in compared {
             #expect(try tokenizer.encode(item.text, addSpecialTokens: false) == item.ids, "\(name): \(item.text.debugDescription)")
             #expect(try tokenizer.encode(item.text, addSpecialTokens: true) == item.with_special, "\(name): \(item.text.debugDescription)")
         }
@@ -218,7 +222,7 @@ import Testing
         // Counts far beyond what the file could hold must not allocate or trap.
         try write(magic + le32(3) + le64(UInt64.max) + le64(0))
         expectOneLineError(containing: [path, "tensor count"]) { _ = try GGUFFile(path: path) }
-        try write(magic + le32(3) + le64(0) + le64(1) + le64(UInt64.max))
+        try write(magic + le32(3) + le64(0) + le64(1) + le64(UInt64.max) + [UInt8](repeating: 0, count: 16))
         expectOneLineError(containing: [path, "length of metadata key"]) { _ = try GGUFFile(path: path) }
         // An array of a billion strings in a 60-byte file.
         let key = Array("k".utf8)

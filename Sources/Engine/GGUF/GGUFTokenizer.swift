@@ -10,6 +10,9 @@
 ///   byte fallback (`<0xNN>`) and a "▁" prepended as HF's Llama tokenizer does.
 /// Tokens of type CONTROL or UNKNOWN become special added tokens, USER_DEFINED ones
 /// ordinary added tokens, UNUSED ones are left out (convert_hf_to_gguf.py pads with them).
+/// GGUF has no place for an added token's lstrip / rstrip / single_word flags, so a
+/// tokenizer.json that sets them tokenizes text around those tokens differently after
+/// conversion, in llama.cpp as here.
 enum GGUFTokenizer {
     /// llama.cpp's token types (`llama_token_type`).
     enum TokenType: Int {
@@ -62,10 +65,12 @@ enum GGUFTokenizer {
             if type == .unused { continue }
             vocabulary.append((token, .integer(id)))
             if type == .control || type == .unknown || type == .userDefined {
+                // GGUF keeps no lstrip/rstrip/single_word flags; `normalized` takes HF's
+                // default (special tokens are matched raw, others after normalization).
                 let special = type != .userDefined
                 added.append(.object([
                     ("id", .integer(id)), ("content", .string(token)), ("single_word", .bool(false)),
-                    ("lstrip", .bool(false)), ("rstrip", .bool(false)), ("normalized", .bool(false)),
+                    ("lstrip", .bool(false)), ("rstrip", .bool(false)), ("normalized", .bool(!special)),
                     ("special", .bool(special)),
                 ]))
             }
