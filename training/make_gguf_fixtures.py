@@ -32,6 +32,7 @@ Tokenizer files (vocab-only GGUFs, as llama.cpp's models/ggml-vocab-*.gguf):
 """
 
 import json
+import math
 import shutil
 import sys
 import tempfile
@@ -164,6 +165,24 @@ def write_model(source: str, qtype_name: str, description: str, tokenizer_pre: s
         writer.add_value_length(head_dim)
     writer.add_vocab_size(config["vocab_size"])
     writer.add_file_type(FILE_TYPES[qtype_name])
+    rope = config.get("rope_parameters") or {}
+    if rope.get("rope_type") == "llama3":
+        # convert_hf_to_gguf.py LlamaModel.generate_extra_tensors: Llama 3 scaling as factors.
+        base = rope.get("rope_theta", 10000.0)
+        freqs = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+        factor, low, high = rope["factor"], rope["low_freq_factor"], rope["high_freq_factor"]
+        old_context = rope["original_max_position_embeddings"]
+        factors = []
+        for freq in freqs.tolist():
+            wavelength = 2 * math.pi / freq
+            if wavelength < old_context / high:
+                factors.append(1.0)
+            elif wavelength > old_context / low:
+                factors.append(factor)
+            else:
+                smooth = (old_context / wavelength - low) / (high - low)
+                factors.append(1 / ((1 - smooth) / factor + smooth))
+        writer.add_tensor("rope_freqs.weight", np.array(factors, dtype=np.float32))
     if tokenizer_pre is not None:
         add_byte_level_vocab(writer, folder / "tokenizer.json", tokenizer_pre, config["vocab_size"])
 
@@ -332,6 +351,7 @@ def main() -> None:
     OUT.mkdir(parents=True)
     for qtype in ["F32", "F16", "Q8_0", "Q4_0"]:
         write_model("llama2", qtype, f"Llama (MHA 4 heads, untied head) as llama.cpp writes it, {qtype}")
+    write_model("llama3", "F32", "Llama 3 rope scaling as rope_freqs factors, head_dim 12 (key_length), GQA 4/2, tied")
     write_model("llama3-tokenizer", "F32",
                 "Llama 3 style (GQA 4/2, tied head) with its byte-level tokenizer in the metadata (pre llama-bpe)",
                 tokenizer_pre="llama-bpe")

@@ -132,6 +132,7 @@ struct InspectCommand: ParsableCommand {
             : "sliding window per layer: " + r.slidingWindow.map { $0.map(String.init) ?? "full" }.joined(separator: ", ")
         var rope = "\(r.rope.ropeType), theta \(r.rope.ropeTheta)"
         if let factor = r.rope.factor { rope += ", factor \(factor)" }
+        if r.rope.frequencyFactors != nil { rope += ", per-frequency factors from the file" }
         let lines: [(String, String)] = [
             ("model", r.folder),
             ("architecture", r.modelType + (r.architectures.isEmpty ? "" : " (\(r.architectures.joined(separator: ", ")))")),

@@ -22,7 +22,7 @@ import Testing
         let quantization_error: Float
     }
 
-    static let modelNames = ["llama2-f32", "llama2-f16", "llama2-q80", "llama2-q40", "llama3-tokenizer-f32"]
+    static let modelNames = ["llama2-f32", "llama2-f16", "llama2-q80", "llama2-q40", "llama3-f32", "llama3-tokenizer-f32"]
 
     static func expected(_ name: String) throws -> Expected {
         try JSONDecoder().decode(Expected.self, from: Data(contentsOf: folder.appendingPathComponent(name + ".json")))
@@ -51,7 +51,7 @@ import Testing
     }
 
     /// F32 files are the original checkpoint exactly.
-    @Test(arguments: ["llama2-f32", "llama3-tokenizer-f32"])
+    @Test(arguments: ["llama2-f32", "llama3-f32", "llama3-tokenizer-f32"])
     func f32MatchesTheOriginalCheckpoint(name: String) throws {
         let expected = try Self.expected(name)
         #expect(expected.quantization_error == 0)
@@ -90,6 +90,16 @@ import Testing
         #expect(llama3.config.tieWordEmbeddings && llama3.lmHead === llama3.embedding)
         #expect(llama3.config.numKeyValueHeads == 2 && llama3.config.numAttentionHeads == 4)
         #expect(llama3.config.bosTokenId == 1005)
+
+        // Llama 3 rope scaling arrives as rope_freqs.weight; head_dim 12 as key_length.
+        let scaled = try Model(folder: Self.path("llama3-f32.gguf"))
+        let factors = try #require(scaled.config.rope.frequencyFactors)
+        #expect(scaled.config.headDim == 12 && factors.count == 6)
+        #expect(factors.contains(1) && factors.contains(8))
+        let hf = try Model(folder: Fixtures.model("llama3"))
+        for (ours, theirs) in zip(scaled.inverseFrequencies, hf.inverseFrequencies) {
+            #expect(abs(ours - theirs) <= 1e-6 * theirs)
+        }
     }
 
     @Test func depthModelAndLocatorAcceptAFile() throws {

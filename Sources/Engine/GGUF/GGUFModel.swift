@@ -87,10 +87,6 @@ public enum GGUFModel {
         if let rotated = try integer("rope.dimension_count"), rotated != headDim {
             throw EngineError("\(path): rope.dimension_count \(rotated) is not the head size \(headDim) (partial rotary is not supported)")
         }
-        // Llama 3 style scaling is stored as a rope_freqs tensor of per-frequency factors.
-        if file.tensor("rope_freqs.weight") != nil {
-            throw EngineError("\(path): rope_freqs.weight (Llama 3 rope scaling) is not supported yet")
-        }
         switch file["\(architecture).rope.scaling.type"]?.stringValue ?? "none" {
         case "none": break
         case "linear":
@@ -102,7 +98,26 @@ public enum GGUFModel {
             throw EngineError("\(path): rope scaling '\(other)' is not supported (none and linear are)")
         }
         let data = try JSONEncoder().encode(JSONValue.object(json))
-        return try ModelConfig.parse(data, file: path)
+        var config = try ModelConfig.parse(data, file: path)
+        // Llama 3 style scaling is stored as a tensor of per-frequency divisors.
+        if let factors = file.tensor("rope_freqs.weight") {
+            config.rope.frequencyFactors = try ropeFactors(factors, file: file, count: config.headDim / 2)
+        }
+        return config
+    }
+
+    /// `rope_freqs.weight`: one positive f32 divisor per rotated pair.
+    static func ropeFactors(_ tensor: GGUFTensorInfo, file: GGUFFile, count: Int) throws -> [Float] {
+        guard tensor.type == .f32, tensor.dimensions == [count] else {
+            throw EngineError(
+                "\(file.path): rope_freqs.weight must be \(count) F32 values, is \(tensor.dimensions) \(tensor.type.name)")
+        }
+        let bytes = file.bytes(of: tensor)
+        let factors = (0..<count).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+        guard factors.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw EngineError("\(file.path): rope_freqs.weight holds a factor that is not a positive number")
+        }
+        return factors
     }
 
     /// The name of the most common type among the file's matrices, e.g. "Q8_0".
