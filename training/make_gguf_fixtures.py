@@ -4,7 +4,7 @@
 The GGUF files are written the way llama.cpp's convert_hf_to_gguf.py writes a Llama
 checkpoint: the `gguf` package's GGUFWriter, llama.cpp tensor names, dimensions fastest
 first, Q and K rows permuted into llama.cpp's rope layout, 1-D tensors kept in F32,
-matrices in F32 / F16 / Q8_0 / Q4_0 (quantised with gguf-py's own reference quantizers).
+matrices in F32 / F16 / BF16 / Q8_0 / Q4_0 (quantised with gguf-py's own reference quantizers).
 The source checkpoints are the HF fixtures in Tests/EngineTests/Fixtures/models.
 
     python training/make_gguf_fixtures.py     # rewrites Tests/EngineTests/Fixtures/gguf/
@@ -12,7 +12,7 @@ The source checkpoints are the HF fixtures in Tests/EngineTests/Fixtures/models.
 Needs torch, transformers 5.x, tokenizers, gguf and sentencepiece (CPU is fine).
 
 For every model file NAME.gguf there is NAME.json:
-    {"description": str, "source": fixture folder, "type": "F32" | "F16" | "Q8_0" | "Q4_0",
+    {"description": str, "source": fixture folder, "type": "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0",
      "tokens": [int, ...],
      "reference": [[float, ...], ...],   # HF transformers (f32, eager) with exactly the
                                          # weights the file holds: GGUF dequantised and
@@ -52,10 +52,11 @@ OUT = ROOT / "Tests" / "EngineTests" / "Fixtures" / "gguf"
 QTYPES = {
     "F32": gguf.GGMLQuantizationType.F32,
     "F16": gguf.GGMLQuantizationType.F16,
+    "BF16": gguf.GGMLQuantizationType.BF16,
     "Q8_0": gguf.GGMLQuantizationType.Q8_0,
     "Q4_0": gguf.GGMLQuantizationType.Q4_0,
 }
-FILE_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 7}  # llama_ftype
+FILE_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 7, "BF16": 32}  # llama_ftype
 
 
 def permute(weights: np.ndarray, n_head: int, n_head_kv: int | None) -> np.ndarray:
@@ -349,7 +350,7 @@ def main() -> None:
         return
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    for qtype in ["F32", "F16", "Q8_0", "Q4_0"]:
+    for qtype in ["F32", "F16", "BF16", "Q8_0", "Q4_0"]:
         write_model("llama2", qtype, f"Llama (MHA 4 heads, untied head) as llama.cpp writes it, {qtype}")
     write_model("llama3", "F32", "Llama 3 rope scaling as rope_freqs factors, head_dim 12 (key_length), GQA 4/2, tied")
     write_model("llama3-tokenizer", "F32",

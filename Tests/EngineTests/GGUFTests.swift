@@ -22,7 +22,7 @@ import Testing
         let quantization_error: Float
     }
 
-    static let modelNames = ["llama2-f32", "llama2-f16", "llama2-q80", "llama2-q40", "llama3-f32", "llama3-tokenizer-f32"]
+    static let modelNames = ["llama2-f32", "llama2-f16", "llama2-bf16", "llama2-q80", "llama2-q40", "llama3-f32", "llama3-tokenizer-f32"]
 
     static func expected(_ name: String) throws -> Expected {
         try JSONDecoder().decode(Expected.self, from: Data(contentsOf: folder.appendingPathComponent(name + ".json")))
@@ -63,7 +63,7 @@ import Testing
     /// Against the original f32 model, a quantised file can be no closer than its rounding
     /// allows: the bound is the rounding's own effect on HF's logits (measured by the
     /// script) plus the parity tolerance, and it is far below the logits' spread.
-    @Test(arguments: ["llama2-f16", "llama2-q80", "llama2-q40"])
+    @Test(arguments: ["llama2-f16", "llama2-bf16", "llama2-q80", "llama2-q40"])
     func quantisedFilesStayNearTheOriginal(name: String) throws {
         let expected = try Self.expected(name)
         let model = try Model(folder: Self.path(name + ".gguf"))
@@ -85,6 +85,10 @@ import Testing
         #expect(llama2.config.rmsNormEps == safetensors.rmsNormEps)
         #expect(!llama2.config.tieWordEmbeddings && llama2.lmHead !== llama2.embedding)
         #expect(llama2.config.dtype == "Q8_0")
+        // F16 and BF16 are held as stored; Q8_0 and Q4_0 are widened to f32 at load.
+        #expect(llama2.matrixDTypes == ["F32"])
+        #expect(try Model(folder: Self.path("llama2-f16.gguf")).matrixDTypes == ["F16"])
+        #expect(try Model(folder: Self.path("llama2-bf16.gguf")).matrixDTypes == ["BF16"])
 
         let llama3 = try Model(folder: Self.path("llama3-tokenizer-f32.gguf"))
         #expect(llama3.config.tieWordEmbeddings && llama3.lmHead === llama3.embedding)
