@@ -90,9 +90,9 @@ LAYER_NAMES = {
 def gguf_name(hf_name: str) -> str:
     if hf_name in HF_TO_GGUF:
         return HF_TO_GGUF[hf_name]
-    parts = hf_name.split(".")  # model.layers.N.<module...>.weight
+    parts = hf_name.split(".")  # model.layers.N.<module...>.weight|bias
     layer, module = parts[2], ".".join(parts[3:-1])
-    return f"blk.{layer}.{LAYER_NAMES[module]}.weight"
+    return f"blk.{layer}.{LAYER_NAMES[module]}.{parts[-1]}"
 
 
 def add_byte_level_vocab(writer: gguf.GGUFWriter, tokenizer_json: Path, pre: str, vocab_size: int | None = None):
@@ -143,14 +143,19 @@ def write_model(source: str, qtype_name: str, description: str, tokenizer_pre: s
     expected = json.loads((folder / "expected.json").read_text())
     tokens = expected["tokens"]
     qtype = QTYPES[qtype_name]
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager")
+    architecture = "qwen2" if config["model_type"] == "qwen2" else "llama"
+    overrides = {}
+    if architecture == "qwen2":
+        # GGUF has no sliding window for qwen2 (llama.cpp attends fully): so does the reference.
+        overrides = {"use_sliding_window": False, "layer_types": ["full_attention"] * config["num_hidden_layers"]}
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager", **overrides)
     model.eval()
     heads, kv_heads = config["num_attention_heads"], config.get("num_key_value_heads") or config["num_attention_heads"]
     head_dim = config.get("head_dim") or config["hidden_size"] // heads
 
     name = f"{source}-{qtype_name.lower().replace('_', '')}"
     path = OUT / f"{name}.gguf"
-    writer = gguf.GGUFWriter(str(path), "llama")
+    writer = gguf.GGUFWriter(str(path), architecture)
     writer.add_name(name)
     writer.add_context_length(config["max_position_embeddings"])
     writer.add_embedding_length(config["hidden_size"])
@@ -194,7 +199,9 @@ def write_model(source: str, qtype_name: str, description: str, tokenizer_pre: s
         if hf_name == "lm_head.weight" and config.get("tie_word_embeddings"):
             continue
         data = tensor.numpy().astype(np.float32)
-        if hf_name.endswith("q_proj.weight"):
+        if architecture != "llama":
+            n = None  # only convert_hf_to_gguf.py's LlamaModel permutes Q and K
+        elif hf_name.endswith("q_proj.weight"):
             data, n = permute(data, heads, heads), heads
         elif hf_name.endswith("k_proj.weight"):
             data, n = permute(data, heads, kv_heads), kv_heads
@@ -352,6 +359,7 @@ def main() -> None:
     OUT.mkdir(parents=True)
     for qtype in ["F32", "F16", "BF16", "Q8_0", "Q4_0"]:
         write_model("llama2", qtype, f"Llama (MHA 4 heads, untied head) as llama.cpp writes it, {qtype}")
+    write_model("qwen2", "Q8_0", "Qwen2 (q/k/v biases, GQA 4/2, tied, no Q/K permutation), full attention, Q8_0")
     write_model("llama3", "F32", "Llama 3 rope scaling as rope_freqs factors, head_dim 12 (key_length), GQA 4/2, tied")
     write_model("llama3-tokenizer", "F32",
                 "Llama 3 style (GQA 4/2, tied head) with its byte-level tokenizer in the metadata (pre llama-bpe)",

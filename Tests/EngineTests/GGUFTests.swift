@@ -22,7 +22,9 @@ import Testing
         let quantization_error: Float
     }
 
-    static let modelNames = ["llama2-f32", "llama2-f16", "llama2-bf16", "llama2-q80", "llama2-q40", "llama3-f32", "llama3-tokenizer-f32"]
+    static let modelNames = [
+        "llama2-f32", "llama2-f16", "llama2-bf16", "llama2-q80", "llama2-q40", "qwen2-q80", "llama3-f32", "llama3-tokenizer-f32",
+    ]
 
     static func expected(_ name: String) throws -> Expected {
         try JSONDecoder().decode(Expected.self, from: Data(contentsOf: folder.appendingPathComponent(name + ".json")))
@@ -63,7 +65,7 @@ import Testing
     /// Against the original f32 model, a quantised file can be no closer than its rounding
     /// allows: the bound is the rounding's own effect on HF's logits (measured by the
     /// script) plus the parity tolerance, and it is far below the logits' spread.
-    @Test(arguments: ["llama2-f16", "llama2-bf16", "llama2-q80", "llama2-q40"])
+    @Test(arguments: ["llama2-f16", "llama2-bf16", "llama2-q80", "llama2-q40", "qwen2-q80"])
     func quantisedFilesStayNearTheOriginal(name: String) throws {
         let expected = try Self.expected(name)
         let model = try Model(folder: Self.path(name + ".gguf"))
@@ -94,6 +96,10 @@ import Testing
         #expect(llama3.config.tieWordEmbeddings && llama3.lmHead === llama3.embedding)
         #expect(llama3.config.numKeyValueHeads == 2 && llama3.config.numAttentionHeads == 4)
         #expect(llama3.config.bosTokenId == 1005)
+
+        let qwen = try Model(folder: Self.path("qwen2-q80.gguf"))
+        #expect(qwen.config.modelType == .qwen2 && qwen.config.layerWindows == [nil, nil])
+        #expect(qwen.layers[0].queryBias != nil && qwen.layers[0].valueBias != nil && qwen.layers[0].outputBias == nil)
 
         // Llama 3 rope scaling arrives as rope_freqs.weight; head_dim 12 as key_length.
         let scaled = try Model(folder: Self.path("llama3-f32.gguf"))

@@ -1,13 +1,15 @@
 import Foundation
 
-/// Turns a llama.cpp GGUF file of architecture `llama` into the engine's `ModelConfig` and
-/// `Model`, so the same file runs in both engines.
+/// Turns a llama.cpp GGUF file of architecture `llama` (also Mistral's) or `qwen2` into the
+/// engine's `ModelConfig` and `Model`, so the same file runs in both engines.
 ///
 /// Tensor names are llama.cpp's (`token_embd`, `blk.N.attn_q`, ...); shapes are listed
 /// fastest-varying first, so a matrix of `rows` outputs x `columns` inputs has dimensions
 /// [columns, rows]. llama.cpp's converter permutes the rows of Q and K so that rotary
 /// pairs are adjacent (its "normal" rope); the engine rotates HF's half-split pairs, so
-/// those rows are put back in HF order while loading.
+/// those rows are put back in HF order while loading. Qwen2 files are not permuted (llama.cpp
+/// uses the half-split "neox" rope for them) and carry q/k/v biases; GGUF has no sliding
+/// window for them, so every layer attends fully, as in llama.cpp.
 public enum GGUFModel {
     /// Whether `path` names a GGUF file (an existing file that ends in `.gguf` or starts
     /// with the GGUF magic), as opposed to a model folder.
@@ -20,7 +22,7 @@ public enum GGUFModel {
     }
 
     /// Architectures (general.architecture) the engine runs.
-    static let supportedArchitectures = ["llama"]
+    static let supportedArchitectures = ["llama", "qwen2"]
 
     /// The HF-style config that this file's metadata describes. Errors name the file.
     public static func config(of file: GGUFFile) throws -> ModelConfig {
@@ -79,6 +81,7 @@ public enum GGUFModel {
             "eos_token_id": file["tokenizer.ggml.eos_token_id"]?.intValue.map(JSONValue.int) ?? .null,
             "dtype": .string(predominantType(file)),
         ]
+        if architecture == "qwen2" { json["use_sliding_window"] = .bool(false) }
         let headDim = try integer("attention.key_length") ?? (heads > 0 ? hidden / heads : 0)
         json["head_dim"] = .int(headDim)
         if let valueLength = try integer("attention.value_length"), valueLength != headDim {
@@ -134,7 +137,7 @@ public enum GGUFModel {
 }
 
 extension Model {
-    /// Loads a GGUF file of architecture `llama` (see `GGUFModel`).
+    /// Loads a GGUF file of architecture `llama` or `qwen2` (see `GGUFModel`).
     public convenience init(gguf path: String) throws {
         try self.init(gguf: GGUFFile(path: path))
     }
@@ -164,17 +167,23 @@ struct GGUFWeights {
         let prefix = "blk.\(index)."
         let hidden = config.hiddenSize
         let ffn = config.intermediateSize
-        let headDim = config.headDim
-        func matrix(_ name: String, _ rows: Int, _ columns: Int, ropeHeads: Int? = nil) throws -> WeightMatrix {
-            try self.matrix(prefix + name + ".weight", rows: rows, columns: columns, ropeHeadSize: ropeHeads.map { _ in headDim })
+        // Only llama.cpp's `llama` architecture stores Q and K in its interleaved rope order.
+        let permuted = config.modelType == .llama
+        let ropeHeadSize = permuted ? config.headDim : nil
+        func matrix(_ name: String, _ rows: Int, _ columns: Int, rope: Bool = false) throws -> WeightMatrix {
+            try self.matrix(prefix + name + ".weight", rows: rows, columns: columns, ropeHeadSize: rope ? ropeHeadSize : nil)
+        }
+        func bias(_ name: String, _ count: Int) throws -> WeightVector? {
+            config.hasQKVBias ? try vector(prefix + name + ".bias", count: count) : nil
         }
         return DecoderLayerWeights(
             inputNorm: try vector(prefix + "attn_norm.weight", count: hidden),
-            query: try matrix("attn_q", config.queryDim, hidden, ropeHeads: config.numAttentionHeads),
-            key: try matrix("attn_k", config.kvDim, hidden, ropeHeads: config.numKeyValueHeads),
+            query: try matrix("attn_q", config.queryDim, hidden, rope: true),
+            key: try matrix("attn_k", config.kvDim, hidden, rope: true),
             value: try matrix("attn_v", config.kvDim, hidden),
             output: try matrix("attn_output", hidden, config.queryDim),
-            queryBias: nil, keyBias: nil, valueBias: nil, outputBias: nil,
+            queryBias: try bias("attn_q", config.queryDim), keyBias: try bias("attn_k", config.kvDim),
+            valueBias: try bias("attn_v", config.kvDim), outputBias: nil,
             postAttentionNorm: try vector(prefix + "ffn_norm.weight", count: hidden),
             gate: try matrix("ffn_gate", ffn, hidden),
             up: try matrix("ffn_up", ffn, hidden),
