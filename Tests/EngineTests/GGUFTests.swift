@@ -250,6 +250,10 @@ import Testing
         expectOneLineError(containing: [path, "length of 'k'"]) { _ = try GGUFFile(path: path) }
         try write(magic + le32(3) + le64(0) + le64(1) + le64(1) + key + le32(77))
         expectOneLineError(containing: [path, "unknown value type 77"]) { _ = try GGUFFile(path: path) }
+        // An alignment that would overflow the data offset.
+        let alignment = Array("general.alignment".utf8)
+        try write(magic + le32(3) + le64(0) + le64(1) + le64(UInt64(alignment.count)) + alignment + le32(10) + le64(1 << 62))
+        expectOneLineError(containing: [path, "general.alignment"]) { _ = try GGUFFile(path: path) }
         // A tensor whose data lies past the end of the file.
         let name = Array("t".utf8)
         let padding = [UInt8](repeating: 0, count: 40)  // past the aligned data start

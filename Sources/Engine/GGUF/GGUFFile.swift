@@ -54,7 +54,7 @@ public indirect enum GGUFValue: Sendable, Equatable {
         case .string(let v): v.count > 60 ? "\"\(v.prefix(57))...\"" : "\"\(v)\""
         case .array(let items): "[\(items.count) items]"
         case .bool(let v): "\(v)"
-        default: doubleValue.map { intValue != nil ? "\(intValue!)" : "\($0)" } ?? "?"
+        default: intValue.map { "\($0)" } ?? doubleValue.map { "\($0)" } ?? "?"
         }
     }
 }
@@ -157,8 +157,8 @@ public final class GGUFFile: Sendable {
 
         var alignment = 32
         if let index = metadataIndex["general.alignment"] {
-            guard let value = metadata[index].value.intValue, value > 0, value & (value - 1) == 0 else {
-                throw EngineError("\(path): general.alignment must be a positive power of two, got \(metadata[index].value.summary)")
+            guard let value = metadata[index].value.intValue, value > 0, value <= 1 << 30, value & (value - 1) == 0 else {
+                throw EngineError("\(path): general.alignment must be a power of two up to 2^30, got \(metadata[index].value.summary)")
             }
             alignment = value
         }

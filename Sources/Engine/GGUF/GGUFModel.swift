@@ -252,12 +252,14 @@ func unpermuteRopeRows(_ bytes: UnsafeRawBufferPointer, rows: Int, rowBytes: Int
     var result = [UInt8](repeating: 0, count: rows * rowBytes)
     let half = headSize / 2
     result.withUnsafeMutableBytes { destination in
+        guard let target = destination.baseAddress, let origin = bytes.baseAddress, half > 0,
+            bytes.count >= rows * rowBytes
+        else { return }
         for row in 0..<rows {
             let head = row / headSize
             let within = row % headSize
             let source = head * headSize + 2 * (within % half) + within / half
-            destination.baseAddress!.advanced(by: row * rowBytes)
-                .copyMemory(from: bytes.baseAddress!.advanced(by: source * rowBytes), byteCount: rowBytes)
+            target.advanced(by: row * rowBytes).copyMemory(from: origin.advanced(by: source * rowBytes), byteCount: rowBytes)
         }
     }
     return result
