@@ -18,7 +18,9 @@ For every model file NAME.gguf there is NAME.json:
                                          # weights the file holds: GGUF dequantised and
                                          # un-permuted in Python, loaded into the HF model
      "original": [[float, ...], ...],    # HF transformers on the source checkpoint
-     "quantization_error": float}        # max |reference - original|, measured here
+     "quantization_error": float,        # max |reference - original|, measured here
+     "llama_cpp": [[float, ...], ...]}   # llama.cpp (llama-cpp-python) on the same file, when
+                                         # installed; for F32 files it must agree with HF.
 
 Tokenizer files (vocab-only GGUFs, as llama.cpp's models/ggml-vocab-*.gguf):
   tokenizer-NAME.gguf from the HF tokenizer.json fixtures (byte-level BPE, model "gpt2",
@@ -191,6 +193,9 @@ def write_model(source: str, qtype_name: str, description: str, tokenizer_pre: s
         writer.add_tensor("rope_freqs.weight", np.array(factors, dtype=np.float32))
     if tokenizer_pre is not None:
         add_byte_level_vocab(writer, folder / "tokenizer.json", tokenizer_pre, config["vocab_size"])
+    else:
+        # No tokenizer: llama.cpp's name for a model without one, so llama.cpp loads it too.
+        writer.add_tokenizer_model("no_vocab")
 
     # What the file holds, read back as HF weights: the "reference" model's state.
     held: dict[str, torch.Tensor] = {}
@@ -237,6 +242,7 @@ def write_model(source: str, qtype_name: str, description: str, tokenizer_pre: s
         model.load_state_dict(held)
         reference = model(torch.tensor([tokens])).logits[0]
     error = float((reference - original).abs().max())
+    cpp = llama_cpp_logits(path, tokens)
     result = {
         "description": description,
         "source": source,
@@ -246,8 +252,21 @@ def write_model(source: str, qtype_name: str, description: str, tokenizer_pre: s
         "original": [[round(float(v), 6) for v in row] for row in original],
         "quantization_error": round(error, 6),
     }
+    if cpp is not None:
+        result["llama_cpp"] = [[round(float(v), 6) for v in row] for row in cpp]
     (OUT / f"{name}.json").write_text(json.dumps(result) + "\n")
     print(f"{path.name}: {path.stat().st_size} bytes, max |reference - original| = {error:.6f}")
+
+
+def llama_cpp_logits(path: Path, tokens: list[int]):
+    """llama.cpp's logits for the same file (llama-cpp-python, f32 KV cache), when installed."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return None
+    model = Llama(model_path=str(path), n_ctx=64, logits_all=True, verbose=False, n_threads=1, type_k=0, type_v=0)
+    model.eval(tokens)
+    return np.array(model.scores[: len(tokens)])
 
 
 def case_texts(fixture: str) -> list[str]:

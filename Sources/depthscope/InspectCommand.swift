@@ -80,7 +80,7 @@ struct InspectCommand: ParsableCommand {
             checkpointBytes = file.dataBytes
             checkpointFiles = [(folder as NSString).lastPathComponent]
             fileTensorTypes = GGUFModel.typeCounts(file)
-            hasTokenizer = file["tokenizer.ggml.model"] != nil
+            hasTokenizer = GGUFTokenizer.hasTokenizer(file)
         } else {
             try Model.requireFolder(folder)
             let config = try ModelConfig.load(folder: folder)

@@ -20,6 +20,8 @@ import Testing
         let original: [[Float]]
         /// max |reference - original| as measured by the script.
         let quantization_error: Float
+        /// llama.cpp's logits for the same file (when the script had llama-cpp-python).
+        let llama_cpp: [[Float]]?
     }
 
     static let modelNames = [
@@ -59,6 +61,17 @@ import Testing
         #expect(expected.quantization_error == 0)
         let model = try Model(folder: Self.path(name + ".gguf"))
         let worst = try Self.worstDifference(model, tokens: expected.tokens, against: expected.original)
+        #expect(worst <= LogitsParityTests.tolerance)
+    }
+
+    /// The same F32 file in llama.cpp gives the same logits: the files are laid out as
+    /// llama.cpp reads them (Q/K permutation, rope_freqs), not just as our reader expects.
+    @Test(arguments: ["llama2-f32", "llama3-f32", "llama3-tokenizer-f32"])
+    func f32MatchesLlamaCpp(name: String) throws {
+        let expected = try Self.expected(name)
+        let llamaCpp = try #require(expected.llama_cpp, "fixture written without llama-cpp-python")
+        let model = try Model(folder: Self.path(name + ".gguf"))
+        let worst = try Self.worstDifference(model, tokens: expected.tokens, against: llamaCpp)
         #expect(worst <= LogitsParityTests.tolerance)
     }
 
@@ -109,6 +122,12 @@ import Testing
         let hf = try Model(folder: Fixtures.model("llama3"))
         for (ours, theirs) in zip(scaled.inverseFrequencies, hf.inverseFrequencies) {
             #expect(abs(ours - theirs) <= 1e-6 * theirs)
+        }
+    }
+
+    @Test func fileWithoutTokenizerSaysSo() throws {
+        expectOneLineError(containing: [Self.path("llama2-f32.gguf"), "no tokenizer"]) {
+            _ = try loadTokenizer(folder: Self.path("llama2-f32.gguf"))
         }
     }
 

@@ -13,7 +13,7 @@
 /// GGUF has no place for an added token's lstrip / rstrip / single_word flags, so a
 /// tokenizer.json that sets them tokenizes text around those tokens differently after
 /// conversion, in llama.cpp as here.
-enum GGUFTokenizer {
+public enum GGUFTokenizer {
     /// llama.cpp's token types (`llama_token_type`).
     enum TokenType: Int {
         case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
@@ -23,6 +23,12 @@ enum GGUFTokenizer {
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     static let qwen2Pattern =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+
+    /// Whether the file has a tokenizer (llama.cpp writes "no_vocab" for none).
+    public static func hasTokenizer(_ file: GGUFFile) -> Bool {
+        guard let model = file["tokenizer.ggml.model"]?.stringValue else { return false }
+        return model != "no_vocab" && model != "none"
+    }
 
     static func load(_ file: GGUFFile) throws -> any Tokenizer {
         do {
@@ -35,8 +41,8 @@ enum GGUFTokenizer {
 
     /// The equivalent tokenizer.json, and the BOS and EOS token texts.
     static func tokenizerJSON(_ file: GGUFFile) throws -> (ExactJSONValue, bos: String?, eos: String?) {
-        guard let model = file["tokenizer.ggml.model"]?.stringValue else {
-            throw EngineError("no tokenizer in the metadata (tokenizer.ggml.model is missing)")
+        guard let model = file["tokenizer.ggml.model"]?.stringValue, hasTokenizer(file) else {
+            throw EngineError("no tokenizer in the metadata (tokenizer.ggml.model is missing or no_vocab)")
         }
         guard let tokenValues = file["tokenizer.ggml.tokens"]?.arrayValue else {
             throw EngineError("tokenizer.ggml.tokens is missing or not an array")
