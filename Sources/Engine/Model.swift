@@ -38,8 +38,12 @@ public final class Model: Sendable {
     /// RoPE inverse frequencies, one per rotated pair of a head.
     public let inverseFrequencies: [Float]
 
-    /// Loads `folder` (config.json + model.safetensors or shards).
+    /// Loads `folder` (config.json + model.safetensors or shards), or a GGUF file.
     public convenience init(folder: String) throws {
+        if GGUFModel.isGGUF(folder) {
+            try self.init(gguf: folder)
+            return
+        }
         try Self.requireFolder(folder)
         let config = try ModelConfig.load(folder: folder)
         try self.init(folder: folder, config: config, loader: WeightLoader(folder: folder))
@@ -186,7 +190,7 @@ public final class Model: Sendable {
             throw EngineError("\(folder): no such model folder")
         }
         guard isDirectory.boolValue else {
-            throw EngineError("\(folder): is a file; a model is a folder with config.json and model.safetensors")
+            throw EngineError("\(folder): is a file; a model is a folder with config.json and model.safetensors, or a .gguf file")
         }
     }
 

@@ -25,7 +25,7 @@ public enum ModelLocator {
         return folders.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
     }
 
-    /// Names of the models (subfolders holding a config.json) in the search folders.
+    /// Names of the models (subfolders holding a config.json, and .gguf files) in the search folders.
     public static func availableNames(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         var names = Set<String>()
         for folder in searchFolders(environment: environment) {
@@ -63,5 +63,6 @@ public enum ModelLocator {
 
     static func isModelFolder(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.json"))
+            || (path.lowercased().hasSuffix(".gguf") && GGUFModel.isGGUF(path))
     }
 }

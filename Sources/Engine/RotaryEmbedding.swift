@@ -11,6 +11,10 @@ public struct RopeParameters: Codable, Sendable, Equatable {
     public var lowFreqFactor: Double?
     public var highFreqFactor: Double?
     public var originalMaxPositionEmbeddings: Int?
+    /// Per-frequency divisors stored with the weights instead of as parameters (a GGUF
+    /// file's `rope_freqs.weight`, llama.cpp's form of Llama 3 scaling); applied after the
+    /// rope type's own scaling.
+    public var frequencyFactors: [Float]? = nil
 
     public static let supportedTypes = ["default", "linear", "llama3"]
 
@@ -21,6 +25,7 @@ public struct RopeParameters: Codable, Sendable, Equatable {
         case lowFreqFactor = "low_freq_factor"
         case highFreqFactor = "high_freq_factor"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+        case frequencyFactors = "frequency_factors"
     }
 
     /// Follows transformers' `convert_rope_params_to_dict` / `standardize_rope_params`:
@@ -112,6 +117,9 @@ public struct RopeParameters: Codable, Sendable, Equatable {
             }
         default:
             break
+        }
+        if let frequencyFactors, frequencyFactors.count == inverse.count {
+            inverse = zip(inverse, frequencyFactors).map { $0 / $1 }
         }
         return inverse
     }

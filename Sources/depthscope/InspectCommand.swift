@@ -35,6 +35,10 @@ struct InspectCommand: ParsableCommand {
         var weightBytes: Int
         var checkpointBytes: Int
         var checkpointFiles: [String]
+        /// "safetensors" or "gguf".
+        var format: String
+        /// GGUF only: how many tensors the file stores in each ggml type, e.g. {"F32": 5, "Q8_0": 16}.
+        var fileTensorTypes: [String: Int]?
         var tokenizer: String?
         var tokenizerVocabSize: Int?
         var tokenizerError: String?
@@ -56,6 +60,8 @@ struct InspectCommand: ParsableCommand {
             case weightBytes = "weight_bytes"
             case checkpointBytes = "checkpoint_bytes"
             case checkpointFiles = "checkpoint_files"
+            case format
+            case fileTensorTypes = "file_tensor_types"
             case tokenizerVocabSize = "tokenizer_vocab_size"
             case tokenizerError = "tokenizer_error"
         }
@@ -63,18 +69,35 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let folder = try modelOptions.folder()
-        try Model.requireFolder(folder)
-        let config = try ModelConfig.load(folder: folder)
-        let loader = try WeightLoader(folder: folder)
-        let model = try Model(folder: folder, config: config, loader: loader)
+        let model: Model
+        let checkpointBytes: Int
+        let checkpointFiles: [String]
+        var fileTensorTypes: [String: Int]?
+        var hasTokenizer = false
+        if GGUFModel.isGGUF(folder) {
+            let file = try GGUFFile(path: folder)
+            model = try Model(gguf: file)
+            checkpointBytes = file.dataBytes
+            checkpointFiles = [(folder as NSString).lastPathComponent]
+            fileTensorTypes = GGUFModel.typeCounts(file)
+            hasTokenizer = GGUFTokenizer.hasTokenizer(file)
+        } else {
+            try Model.requireFolder(folder)
+            let config = try ModelConfig.load(folder: folder)
+            let loader = try WeightLoader(folder: folder)
+            model = try Model(folder: folder, config: config, loader: loader)
+            checkpointBytes = loader.checkpoint.dataBytes
+            checkpointFiles = loader.checkpoint.files.map { ($0.path as NSString).lastPathComponent }
+            hasTokenizer = ["tokenizer.json", "char_vocab.json"].contains {
+                FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0))
+            }
+        }
+        let config = model.config
         // A model without a tokenizer is still a model (logits work with --tokens), and a
         // broken tokenizer should not hide the rest of the report.
         var tokenizer: (any Tokenizer)?
         var tokenizerError: String?
-        let tokenizerFiles = ["tokenizer.json", "char_vocab.json"].filter {
-            FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0))
-        }
-        if !tokenizerFiles.isEmpty {
+        if hasTokenizer {
             do {
                 tokenizer = try loadTokenizer(folder: folder)
             } catch let error as EngineError {
@@ -89,8 +112,8 @@ struct InspectCommand: ParsableCommand {
             contextLength: config.maxPositionEmbeddings, rope: config.rope, slidingWindow: config.layerWindows,
             tiedEmbeddings: config.tieWordEmbeddings, parameters: model.parameterCount,
             weightDtypes: model.matrixDTypes, configDtype: config.dtype, weightBytes: model.weightBytes,
-            checkpointBytes: loader.checkpoint.dataBytes,
-            checkpointFiles: loader.checkpoint.files.map { ($0.path as NSString).lastPathComponent },
+            checkpointBytes: checkpointBytes, checkpointFiles: checkpointFiles,
+            format: fileTensorTypes == nil ? "safetensors" : "gguf", fileTensorTypes: fileTensorTypes,
             tokenizer: tokenizer?.kind, tokenizerVocabSize: tokenizer?.vocabularySize, tokenizerError: tokenizerError)
         try StandardStreams.write(json ? try jsonText(report) : text(report))
     }
@@ -109,6 +132,7 @@ struct InspectCommand: ParsableCommand {
             : "sliding window per layer: " + r.slidingWindow.map { $0.map(String.init) ?? "full" }.joined(separator: ", ")
         var rope = "\(r.rope.ropeType), theta \(r.rope.ropeTheta)"
         if let factor = r.rope.factor { rope += ", factor \(factor)" }
+        if r.rope.frequencyFactors != nil { rope += ", per-frequency factors from the file" }
         let lines: [(String, String)] = [
             ("model", r.folder),
             ("architecture", r.modelType + (r.architectures.isEmpty ? "" : " (\(r.architectures.joined(separator: ", ")))")),
@@ -121,9 +145,12 @@ struct InspectCommand: ParsableCommand {
             ("attention", attention),
             ("lm_head", r.tiedEmbeddings ? "tied to embeddings" : "separate"),
             ("parameters", formatted(r.parameters)),
-            ("dtype", r.weightDtypes.joined(separator: ", ") + (r.configDtype.map { " (config: \($0))" } ?? "")),
+            ("dtype", r.weightDtypes.joined(separator: ", ") + (r.configDtype.map { " (\(r.format == "gguf" ? "file" : "config"): \($0))" } ?? "")),
             ("weight bytes", formatted(r.weightBytes) + " in memory, " + formatted(r.checkpointBytes) + " in "
                 + r.checkpointFiles.joined(separator: ", ")),
+            ("format", r.format + (r.fileTensorTypes.map { types in
+                ", tensors: " + types.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+            } ?? "")),
             ("tokenizer", r.tokenizer.map { "\($0), \(r.tokenizerVocabSize ?? 0) ids" }
                 ?? r.tokenizerError.map { "unreadable: \($0)" } ?? "none found"),
         ]

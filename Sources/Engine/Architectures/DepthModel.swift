@@ -17,6 +17,13 @@ public final class DepthModel: Sendable {
     /// Loads `folder` (config.json + safetensors). A config object whose tensors are
     /// missing or misshapen is an error naming the file and the tensor.
     public convenience init(folder: String) throws {
+        if GGUFModel.isGGUF(folder) {
+            // A llama.cpp file is a plain Llama: no adaptive-depth config or tensors.
+            let model = try Model(gguf: folder)
+            let depth = try DepthConfig(config: model.config, file: folder)
+            self.init(model: model, depth: depth, weights: DepthWeights(lora: LoRATable(layers: model.config.numHiddenLayers)))
+            return
+        }
         try Model.requireFolder(folder)
         let config = try ModelConfig.load(folder: folder)
         let configFile = (folder as NSString).appendingPathComponent("config.json")

@@ -1,8 +1,10 @@
 import Foundation
 
-/// Loads `tokenizer.json` (HF format) or `char_vocab.json` from a model folder. For an HF
+/// Loads `tokenizer.json` (HF format) or `char_vocab.json` from a model folder, or the
+/// tokenizer in a GGUF file's metadata. For an HF
 /// tokenizer, the BOS and EOS tokens come from `tokenizer_config.json` when the folder has one.
 public func loadTokenizer(folder: String) throws -> any Tokenizer {
+    if GGUFModel.isGGUF(folder) { return try loadTokenizer(gguf: folder) }
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
         throw EngineError("\(folder): no such folder")
@@ -29,8 +31,9 @@ public func loadTokenizer(folder: String) throws -> any Tokenizer {
     throw EngineError("\(folder): no tokenizer.json or char_vocab.json")
 }
 
-/// Loads one tokenizer file: an HF `tokenizer.json` or a `char_vocab.json`.
+/// Loads one tokenizer file: an HF `tokenizer.json`, a `char_vocab.json` or a GGUF file.
 public func loadTokenizer(file: String) throws -> any Tokenizer {
+    if GGUFModel.isGGUF(file) { return try loadTokenizer(gguf: file) }
     let root = try readTokenizerJSON(file)
     if root["model"] != nil {
         return try loadHuggingFace(file, root: root, bosToken: nil, eosToken: nil)
