@@ -265,7 +265,8 @@ def write_table(rows: list[dict]):
             r["name"], r["arch"], f"{r['params'] / 1e6:.2f} M", f"{r['steps']} ({r['tokens'] / 1e6:.1f} M)",
             f"{r['hours'] * 60:.0f} min", val, maybe("swift_val", lambda v: f"{v:.4f}"),
             f"{r['depth']:.2f} / {r['full']}", maybe("below", lambda v: f"{v * 100:.0f}%"),
-            maybe("flops", lambda v: f"{v * 100:.0f}%"), maybe("swift_tokens_per_second", lambda v: f"{v:.0f}"),
+            maybe("swift_flops" if r.get("swift_flops") is not None else "flops", lambda v: f"{v * 100:.0f}%"),
+            maybe("swift_tokens_per_second", lambda v: f"{v:.0f}"),
             f"{r['bytes'] / 1e6:.2f} MB"]) + " |")
     path = os.path.join(MODELS, "README.md")
     text = open(path).read() if os.path.exists(path) else ""
