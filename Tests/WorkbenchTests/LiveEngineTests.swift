@@ -164,6 +164,21 @@ extension RunSettings {
         try engine.check(Self.settings("mor threshold=0.7"))
     }
 
+    /// What `:model` sends after a mor run: the new model with an empty architecture runs
+    /// on the checkpoint's own; keeping `mor` on the vanilla checkpoint would fail.
+    @Test func switchingModelRunsTheNewCheckpointsOwnArchitecture() async throws {
+        let engine = LiveEngine()
+        _ = await runToEnd(engine, Self.settings("mor threshold=0.6", tokens: 2))
+        let vanilla = Self.settings(tokens: 2).with { $0.model = "shakespeare-vanilla" }
+        let r = await runToEnd(engine, vanilla)
+        #expect(r.failed == nil, "\(r.failed ?? "")")
+        #expect(r.info?.model == "shakespeare-vanilla")
+        #expect(r.info?.architecture == "vanilla")
+        #expect(r.generated.count == 2)
+        let kept = await runToEnd(engine, vanilla.with { $0.architecture = "mor" })
+        #expect(kept.failed != nil, "mor needs the router weights the vanilla checkpoint lacks")
+    }
+
     @Test func listsShippedModelsAndTheArchitecturesTheModelCanRun() async throws {
         let engine = LiveEngine()
         #expect(engine.models().contains("shakespeare-mor"))
