@@ -78,11 +78,18 @@ extension RunSettings {
         #expect(r.generated.allSatisfy { $0.probability != nil && !$0.alternatives.isEmpty })
     }
 
-    @Test func aFullContextEndsTheRun() async throws {
-        // 400 tokens asked, but the model's context (max_position_embeddings) holds 256.
-        let r = await runToEnd(LiveEngine(), Self.settings(tokens: 400))
-        #expect(r.tokens.count == 256)
-        #expect(r.finished?.hasPrefix("context full (256 tokens) · ") == true, "\(r.finished ?? "")")
+    @Test func aFullContextShiftsAndTheRunGoesOnToItsBudget() async throws {
+        // 400 tokens asked, but the model's context (max_position_embeddings) holds 256:
+        // the run keeps the newest half and goes on, positions still counting up.
+        let engine = LiveEngine()
+        let r = await runToEnd(engine, Self.settings(seed: 3, tokens: 400))
+        #expect(r.failed == nil, "\(r.failed ?? "")")
+        #expect(r.generated.count == 400)
+        #expect(r.tokens.count > 256)
+        #expect(r.tokens.map(\.position) == Array(0..<r.tokens.count))
+        #expect(r.finished?.hasPrefix("400 tokens") == true, "\(r.finished ?? "")")
+        let again = await runToEnd(engine, Self.settings(seed: 3, tokens: 400))
+        #expect(again.text == r.text, "one seed, one text, shifts included")
     }
 
     @Test func sameSeedSameTextAndModelsLoadOnce() async throws {
