@@ -173,6 +173,13 @@ extension RunSettings {
 
     /// What `:model` sends after a mor run: the new model with an empty architecture runs
     /// on the checkpoint's own; keeping `mor` on the vanilla checkpoint would fail.
+    @Test func aPacedEngineSaysSoInTheRunInfo() async throws {
+        let paced = await runToEnd(LiveEngine(tokensPerSecond: 200), Self.settings(tokens: 2))
+        #expect(paced.info?.pacedTokensPerSecond == 200)
+        let free = await runToEnd(LiveEngine(), Self.settings(tokens: 2))
+        #expect(free.info != nil && free.info?.pacedTokensPerSecond == nil)
+    }
+
     @Test func switchingModelRunsTheNewCheckpointsOwnArchitecture() async throws {
         let engine = LiveEngine()
         _ = await runToEnd(engine, Self.settings("mor threshold=0.6", tokens: 2))

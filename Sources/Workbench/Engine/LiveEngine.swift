@@ -266,6 +266,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
                 RunOption("hidden", "\(config.hiddenSize)"),
                 RunOption("context", "\(config.maxPositionEmbeddings)"),
                 RunOption("dtype", model.model.matrixDTypes.joined(separator: "+")),
-            ])
+            ],
+            pacedTokensPerSecond: pace > 0 ? 1 / pace : nil)
     }
 }
