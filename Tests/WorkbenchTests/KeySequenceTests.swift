@@ -239,6 +239,7 @@ import Engine
         #expect(bench.state.overlay == .picker(Picker(kind: .model, items: engine.models(), selected: "shakespeare-mor")))
         Harness.press(bench, [.key(.down), .key(.enter)])
         #expect(engine.started.last?.settings.model == "shakespeare-vanilla")
+        #expect(engine.started.last?.settings.architecture == "", "a new model starts on its own architecture")
         Harness.type(bench, "a")
         Harness.press(bench, [.key(.char("j")), .key(.enter)])
         #expect(engine.started.last?.settings.architecture == "vanilla")
@@ -246,6 +247,19 @@ import Engine
         Harness.type(bench, "a")
         Harness.press(bench, [.key(.char("k")), .key(.escape)])
         #expect(engine.started.last?.settings.architecture == "vanilla", "Esc changes nothing")
+    }
+
+    @Test func modelCommandDropsTheArchitectureUnlessOneIsNamedAfter() {
+        let engine = FakeEngine()
+        let bench = Harness.workbench(engine: engine)
+        bench.execute("arch mor threshold=0.6")
+        #expect(engine.started.last?.settings.architecture == "mor threshold=0.6")
+        bench.execute("model shakespeare-vanilla")
+        #expect(engine.started.last?.settings.model == "shakespeare-vanilla")
+        #expect(engine.started.last?.settings.architecture == "", "the checkpoint's own, not mor")
+        bench.execute("arch recursive")
+        #expect(engine.started.last?.settings.model == "shakespeare-vanilla")
+        #expect(engine.started.last?.settings.architecture == "recursive")
     }
 
     @Test func compareTogglesASecondRunOnTheSamePromptAndSeed() {

@@ -78,11 +78,18 @@ extension RunSettings {
         #expect(r.generated.allSatisfy { $0.probability != nil && !$0.alternatives.isEmpty })
     }
 
-    @Test func aFullContextEndsTheRun() async throws {
-        // 400 tokens asked, but the model's context (max_position_embeddings) holds 256.
-        let r = await runToEnd(LiveEngine(), Self.settings(tokens: 400))
-        #expect(r.tokens.count == 256)
-        #expect(r.finished?.hasPrefix("context full (256 tokens) · ") == true, "\(r.finished ?? "")")
+    @Test func aFullContextShiftsAndTheRunGoesOnToItsBudget() async throws {
+        // 400 tokens asked, but the model's context (max_position_embeddings) holds 256:
+        // the run keeps the newest half and goes on, positions still counting up.
+        let engine = LiveEngine()
+        let r = await runToEnd(engine, Self.settings(seed: 3, tokens: 400))
+        #expect(r.failed == nil, "\(r.failed ?? "")")
+        #expect(r.generated.count == 400)
+        #expect(r.tokens.count > 256)
+        #expect(r.tokens.map(\.position) == Array(0..<r.tokens.count))
+        #expect(r.finished?.hasPrefix("400 tokens") == true, "\(r.finished ?? "")")
+        let again = await runToEnd(engine, Self.settings(seed: 3, tokens: 400))
+        #expect(again.text == r.text, "one seed, one text, shifts included")
     }
 
     @Test func sameSeedSameTextAndModelsLoadOnce() async throws {
@@ -162,6 +169,28 @@ extension RunSettings {
         }
         #expect(throws: EngineError.self) { try engine.check(Self.settings("mor threshold=2")) }
         try engine.check(Self.settings("mor threshold=0.7"))
+    }
+
+    /// What `:model` sends after a mor run: the new model with an empty architecture runs
+    /// on the checkpoint's own; keeping `mor` on the vanilla checkpoint would fail.
+    @Test func aPacedEngineSaysSoInTheRunInfo() async throws {
+        let paced = await runToEnd(LiveEngine(tokensPerSecond: 200), Self.settings(tokens: 2))
+        #expect(paced.info?.pacedTokensPerSecond == 200)
+        let free = await runToEnd(LiveEngine(), Self.settings(tokens: 2))
+        #expect(free.info != nil && free.info?.pacedTokensPerSecond == nil)
+    }
+
+    @Test func switchingModelRunsTheNewCheckpointsOwnArchitecture() async throws {
+        let engine = LiveEngine()
+        _ = await runToEnd(engine, Self.settings("mor threshold=0.6", tokens: 2))
+        let vanilla = Self.settings(tokens: 2).with { $0.model = "shakespeare-vanilla" }
+        let r = await runToEnd(engine, vanilla)
+        #expect(r.failed == nil, "\(r.failed ?? "")")
+        #expect(r.info?.model == "shakespeare-vanilla")
+        #expect(r.info?.architecture == "vanilla")
+        #expect(r.generated.count == 2)
+        let kept = await runToEnd(engine, vanilla.with { $0.architecture = "mor" })
+        #expect(kept.failed != nil, "mor needs the router weights the vanilla checkpoint lacks")
     }
 
     @Test func listsShippedModelsAndTheArchitecturesTheModelCanRun() async throws {

@@ -45,6 +45,18 @@ import Testing
         }
     }
 
+    @Test func pacedRunShowsTheEngineRateAndThePace() {
+        let free = Harness.workbench(engine: FakeEngine())
+        let paced = FakeEngine(paced: 10)
+        let b = Harness.workbench(engine: paced)
+        paced.emit(40)
+        b.pump()
+        let screen = Harness.screen(b).text()
+        #expect(screen.contains("tok/s engine"), "\(screen)")
+        #expect(screen.contains("10/s paced"), "\(screen)")
+        #expect(!Harness.screen(free).text().contains("paced"))
+    }
+
     @Test func attentionMatrixView() {
         let (b, _) = bench()
         Harness.type(b, "33v")  // hide and show attention (focuses it), then the matrix view

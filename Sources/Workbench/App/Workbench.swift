@@ -367,8 +367,10 @@ public final class Workbench {
             state.message = StatusMessage("architecture: \(spec) (same prompt, seed \(state.runs[0].settings.sampler.seed))")
         case let .model(name):
             guard require(.switchModel, "this engine cannot switch models") else { return }
-            changeAllRuns { $0.model = name }
-            state.message = StatusMessage("model: \(name) (same prompt, seed \(state.runs[0].settings.sampler.seed))")
+            // A new model starts on its own (the checkpoint's) architecture: the current one
+            // may not run on it (mor on a vanilla checkpoint). `:arch ...` afterwards picks another.
+            changeAllRuns { $0.model = name; $0.architecture = "" }
+            state.message = StatusMessage("model: \(name) on its own architecture (same prompt, seed \(state.runs[0].settings.sampler.seed))")
         case let .theme(name): setTheme(name)
         case let .save(path): save(to: path)
         case .compare(nil):

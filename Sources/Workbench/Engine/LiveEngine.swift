@@ -11,8 +11,9 @@ import Engine
 /// memory, which `Session.switchArchitecture` would have to do as well).
 ///
 /// A run feeds the prompt (shown even when paused, as a replay shows it), then samples one
-/// token per `RunGate` move until the token budget, an end-of-text token or the model's
-/// context ends it. Same model, architecture, prompt, sampler and seed: same tokens.
+/// token per `RunGate` move until the token budget or an end-of-text token ends it; a full
+/// context is shifted (`shiftContext`). Same model, architecture, prompt, sampler and seed:
+/// same tokens.
 public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
     /// A model as loaded from disk. Both parts are immutable and shared by every run.
     struct Loaded: Sendable {
@@ -133,24 +134,43 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
 
         var made = 0
         var busy = 0.0  // seconds spent generating, not waiting at the gate
+        var shifted = 0  // tokens dropped from the front by context shifts
         while made < settings.maxNewTokens {
-            guard session.position < session.capacity else {
-                sink.post(.finished("context full (\(session.capacity) tokens)" + rate(made, busy)))
-                return
-            }
             guard let move = gate.next(interval: pace), sink.isCurrent else { return }
             guard move == .forward else { continue }  // no step back: `capabilities` lacks it
             let start = DispatchTime.now().uptimeNanoseconds
+            if session.position >= session.capacity {
+                guard session.capacity >= 2 else {
+                    sink.post(.finished("context full (\(session.capacity) tokens)" + rate(made, busy)))
+                    return
+                }
+                shifted += try shiftContext(session)
+            }
             let id = try session.sample()
             if stopTokens.contains(id) {
                 sink.post(.finished("end of text" + rate(made, busy)))
                 return
             }
-            if let trace = try session.feed(id) { sink.post(.token(trace)) }
+            // Positions keep counting across shifts so the stream stays one text for the UI.
+            if var trace = try session.feed(id) { trace.position += shifted; sink.post(.token(trace)) }
             made += 1
             busy += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         sink.post(.finished("\(made) tokens" + rate(made, busy)))
+    }
+
+    /// A context shift, as llama.cpp does it: when the context is full, keep its most recent
+    /// half and rebuild the run's state by feeding those tokens again (not posted: the UI has
+    /// them already). The weights stay loaded and the sampler's random stream goes on, so a
+    /// seed still gives one text. Returns how many tokens were dropped from the front.
+    private func shiftContext(_ session: Session) throws -> Int {
+        let keep = session.capacity / 2
+        let dropped = session.position - keep
+        let tokens = session.tokens.suffix(keep)
+        let isPrompt = session.isPromptToken.suffix(keep)
+        session.reset()
+        for (id, prompt) in zip(tokens, isPrompt) { try session.feed(id, isPrompt: prompt) }
+        return dropped
     }
 
     /// Generated tokens per second of wall time spent generating (pauses left out): the
@@ -246,6 +266,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
                 RunOption("hidden", "\(config.hiddenSize)"),
                 RunOption("context", "\(config.maxPositionEmbeddings)"),
                 RunOption("dtype", model.model.matrixDTypes.joined(separator: "+")),
-            ])
+            ],
+            pacedTokensPerSecond: pace > 0 ? 1 / pace : nil)
     }
 }

@@ -77,9 +77,13 @@ public struct RunInfo: Equatable, Sendable {
     public var maxDepth: Int
     /// Extra facts about the model for the Model pane (`parameters 1.2M`, `dtype f16`...).
     public var details: [RunOption]
+    /// Tokens per second the run is held to for a demo (`--speed`); nil when it runs free.
+    /// The Throughput pane shows it beside the engine's own speed, so neither hides the other.
+    public var pacedTokensPerSecond: Double?
 
     public init(model: String, architecture: String, options: [RunOption] = [], routing: String,
-                maxDepth: Int, details: [RunOption] = []) {
+                maxDepth: Int, details: [RunOption] = [], pacedTokensPerSecond: Double? = nil) {
+        self.pacedTokensPerSecond = pacedTokensPerSecond
         self.model = model
         self.architecture = architecture
         self.options = options

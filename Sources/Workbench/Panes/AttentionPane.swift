@@ -69,6 +69,9 @@ enum AttentionPane {
                         layouts: LayoutCache, in body: Region) {
         let weights = heads[head]
         let keyCount = min(weights.count, selected + 1)
+        // After a context shift the row covers only the kept window, ending at the token
+        // itself: weights[k] is about token k + offset.
+        let offset = selected + 1 - keyCount
         let peak = Double(weights.prefix(keyCount).max() ?? 0)
         func level(_ w: Float) -> Double { peak > 0 ? Double(w) / peak : 0 }
 
@@ -88,9 +91,9 @@ enum AttentionPane {
             let list = body.sub(Rect(x: 0, y: body.height - listRows, width: body.width, height: listRows))
             let barWidth = max(4, min(30, list.width - 22))
             for (row, k) in ranked.prefix(listRows).enumerated() {
-                let name = Region.truncate(Format.quoted(run.tokens[k].text, p.glyphs), to: 6, ellipsis: p.glyphs.ellipsis)
+                let name = Region.truncate(Format.quoted(run.tokens[k + offset].text, p.glyphs), to: 6, ellipsis: p.glyphs.ellipsis)
                 let x = list.put(name, 0, row, p.text(.mainForeground))
-                list.put("@\(k)", max(x, 6), row, p.graphText)
+                list.put("@\(k + offset)", max(x, 6), row, p.graphText)
                 let bar = p.glyphs.bar(level(weights[k]), width: barWidth)
                 list.put(bar, 12, row, p.gradient(.attention, level(weights[k])))
                 list.put(" " + Format.percent(Double(weights[k])), 12 + barWidth, row, p.graphText)
@@ -98,7 +101,7 @@ enum AttentionPane {
         } else {
             var x = body.put("top ", 0, body.height - 1, p.graphText)
             for k in ranked.prefix(5) {
-                let item = Format.quoted(run.tokens[k].text, p.glyphs) + "@\(k) " + Format.percent(Double(weights[k]), digits: 0)
+                let item = Format.quoted(run.tokens[k + offset].text, p.glyphs) + "@\(k + offset) " + Format.percent(Double(weights[k]), digits: 0)
                 guard x + DisplayWidth.of(item) + 1 <= body.width else { break }
                 x = body.put(item + " ", x, body.height - 1, p.heat(.attention, level(weights[k])))
                 x = body.put(" ", x, body.height - 1, p.base)
@@ -122,11 +125,12 @@ enum AttentionPane {
             let slot = context.slot(i)
             let y = slot.line - top
             guard y >= 0, y < text.height else { continue }
-            let style = i == selected ? p.selected : (i < keyCount ? p.heat(.attention, level(weights[i])) : p.inactive)
+            let inWindow = i >= offset && i - offset < keyCount
+            let style = i == selected ? p.selected : (inWindow ? p.heat(.attention, level(weights[i - offset])) : p.inactive)
             let shown = Format.visible(run.tokens[i].text, p.glyphs)
             let end = text.put(shown, slot.column, y, style, maxWidth: slot.width)
-            if !p.hasColor, i < keyCount, i != selected, end < slot.column + slot.width {
-                text.set(end, y, p.glyphs.shade(level(weights[i])), p.base)
+            if !p.hasColor, inWindow, i != selected, end < slot.column + slot.width {
+                text.set(end, y, p.glyphs.shade(level(weights[i - offset])), p.base)
             }
         }
     }
@@ -189,9 +193,12 @@ enum AttentionPane {
         func level(_ q: Int, _ k: Int) -> Double? {
             guard q <= selected, k <= q else { return nil }
             guard let row = run.tokens[q].steps.first(where: { $0.step == scheduleStep })?.attention,
-                  head < row.count, k < row[head].count else { return nil }
-            let peak = row[head].prefix(q + 1).max() ?? 0
-            return peak > 0 ? Double(row[head][k] / peak) : 0
+                  head < row.count else { return nil }
+            // After a context shift a row covers only the window ending at its query.
+            let key = k - (q + 1 - row[head].count)
+            guard key >= 0, key < row[head].count else { return nil }
+            let peak = row[head].max() ?? 0
+            return peak > 0 ? Double(row[head][key] / peak) : 0
         }
         func ranStep(_ q: Int) -> Bool {
             q <= selected && run.tokens[q].steps.contains(where: { $0.step == scheduleStep })

@@ -21,8 +21,15 @@ enum ThroughputPane {
             let prefix: [(String, Style)] = label.map { [($0 + " ", p.hotkey)] } ?? []
             let rate = stats.tokensPerSecond().map { Format.grouped(Format.whole($0)) } ?? "–"
             let ms = stats.msPerToken().map { Format.fixed($0, $0 < 10 ? 2 : 1) } ?? "–"
-            out.line(prefix + [(rate, p.title), (" tok/s  ", p.graphText), (ms, p.text(.mainForeground)),
-                               (" ms/tok", p.graphText)])
+            if let paced = run.info?.pacedTokensPerSecond {
+                // Paced (`--speed`): the engine's own rate (per-token compute time) and the
+                // rate tokens are let onto the screen, both named, so neither passes for the other.
+                out.line(prefix + [(rate, p.title), (" tok/s engine  ", p.graphText),
+                                   (Format.grouped(Format.whole(paced)), p.text(.mainForeground)), ("/s paced", p.graphText)])
+            } else {
+                out.line(prefix + [(rate, p.title), (" tok/s  ", p.graphText), (ms, p.text(.mainForeground)),
+                                   (" ms/tok", p.graphText)])
+            }
             let saved = stats.computeSaved.map { Format.percent($0) } ?? "–"
             out.line(prefix + [("depth ", p.graphText), (Format.fixed(stats.meanDepth, 2), p.text(.mainForeground)),
                                ("/\(run.maxDepth)  saved ", p.graphText), (saved, p.status)])

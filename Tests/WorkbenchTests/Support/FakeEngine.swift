@@ -10,9 +10,12 @@ final class FakeEngine: WorkbenchEngine, @unchecked Sendable {
     private var _started: [(settings: RunSettings, paused: Bool, slot: RunSlot)] = []
     private var _runs: [FakeRun] = []
     let capabilities: EngineCapabilities
+    /// Reported in each run's info, as a `--speed` live engine does.
+    let paced: Double?
 
-    init(capabilities: EngineCapabilities = [.editPrompt, .sampling, .switchModel, .stepBack]) {
+    init(capabilities: EngineCapabilities = [.editPrompt, .sampling, .switchModel, .stepBack], paced: Double? = nil) {
         self.capabilities = capabilities
+        self.paced = paced
     }
 
     var started: [(settings: RunSettings, paused: Bool, slot: RunSlot)] {
@@ -37,7 +40,7 @@ final class FakeEngine: WorkbenchEngine, @unchecked Sendable {
                                              prompt: SyntheticTraces.samplePrompt)
 
     func startRun(_ settings: RunSettings, paused: Bool, sink: RunSink) -> any EngineRun {
-        let run = FakeRun(settings: settings, sink: sink)
+        let run = FakeRun(settings: settings, sink: sink, paced: paced)
         lock.lock()
         _started.append((settings, paused, sink.slot))
         _runs.append(run)
@@ -59,10 +62,12 @@ final class FakeRun: EngineRun, @unchecked Sendable {
     private var _calls: [String] = []
     private var shown = 0
     private var traces: [TokenTrace] = []
+    private let paced: Double?
 
-    init(settings: RunSettings, sink: RunSink) {
+    init(settings: RunSettings, sink: RunSink, paced: Double? = nil) {
         self.settings = settings
         self.sink = sink
+        self.paced = paced
     }
 
     var calls: [String] {
@@ -88,7 +93,8 @@ final class FakeRun: EngineRun, @unchecked Sendable {
         let options = spec.name == "vanilla" ? [] : [RunOption("threshold", Format.fixed(Double(threshold), 2))]
         let routing = spec.name == "vanilla" ? "full depth" : "expert-choice router · threshold " + Format.fixed(Double(threshold), 2)
         sink.post(.started(RunInfo(model: settings.model, architecture: spec.name, options: options, routing: routing,
-                                   maxDepth: 4, details: [RunOption("parameters", "0.4M")])))
+                                   maxDepth: 4, details: [RunOption("parameters", "0.4M")],
+                                   pacedTokensPerSecond: paced)))
     }
 
     func emit(_ count: Int) {
