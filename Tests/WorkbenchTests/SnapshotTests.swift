@@ -57,6 +57,29 @@ import Testing
         #expect(!Harness.screen(free).text().contains("paced"))
     }
 
+    /// After a context shift a token's attention row covers only the newest keys: the pane
+    /// must name the tokens those weights belong to, not the first tokens of the text.
+    @Test func attentionAfterAContextShiftNamesTheRightTokens() throws {
+        let window = 8
+        let engine = FakeEngine(attentionWindow: window)
+        let b = Harness.workbench(engine: engine)
+        engine.emit(40)
+        b.pump()
+        Harness.type(b, "33e")  // hide and show attention (focuses it), expand it
+        let text = Harness.screen(b).text()
+        let tokens = Array(SyntheticTraces.samplePrompt + SyntheticTraces.sampleText)
+        let named = try Regex(#"'(.)' *@(\d+)"#)
+        var checked = 0
+        for match in text.matches(of: named) {
+            guard let char = match.output[1].substring, let position = match.output[2].substring.flatMap({ Int($0) })
+            else { continue }
+            #expect(position >= 40 - window && position < 40, "\(position) is outside the window\n\(text)")
+            if position < tokens.count { #expect(String(tokens[position]) == String(char), "\(text)") }
+            checked += 1
+        }
+        #expect(checked > 0, "no attended tokens named\n\(text)")
+    }
+
     @Test func attentionMatrixView() {
         let (b, _) = bench()
         Harness.type(b, "33v")  // hide and show attention (focuses it), then the matrix view

@@ -13,9 +13,14 @@ final class FakeEngine: WorkbenchEngine, @unchecked Sendable {
     /// Reported in each run's info, as a `--speed` live engine does.
     let paced: Double?
 
-    init(capabilities: EngineCapabilities = [.editPrompt, .sampling, .switchModel, .stepBack], paced: Double? = nil) {
+    /// Attention rows cover only this many newest keys, as after a context shift.
+    let attentionWindow: Int?
+
+    init(capabilities: EngineCapabilities = [.editPrompt, .sampling, .switchModel, .stepBack], paced: Double? = nil,
+         attentionWindow: Int? = nil) {
         self.capabilities = capabilities
         self.paced = paced
+        self.attentionWindow = attentionWindow
     }
 
     var started: [(settings: RunSettings, paused: Bool, slot: RunSlot)] {
@@ -40,7 +45,7 @@ final class FakeEngine: WorkbenchEngine, @unchecked Sendable {
                                              prompt: SyntheticTraces.samplePrompt)
 
     func startRun(_ settings: RunSettings, paused: Bool, sink: RunSink) -> any EngineRun {
-        let run = FakeRun(settings: settings, sink: sink, paced: paced)
+        let run = FakeRun(settings: settings, sink: sink, paced: paced, attentionWindow: attentionWindow)
         lock.lock()
         _started.append((settings, paused, sink.slot))
         _runs.append(run)
@@ -64,10 +69,13 @@ final class FakeRun: EngineRun, @unchecked Sendable {
     private var traces: [TokenTrace] = []
     private let paced: Double?
 
-    init(settings: RunSettings, sink: RunSink, paced: Double? = nil) {
+    private let attentionWindow: Int?
+
+    init(settings: RunSettings, sink: RunSink, paced: Double? = nil, attentionWindow: Int? = nil) {
         self.settings = settings
         self.sink = sink
         self.paced = paced
+        self.attentionWindow = attentionWindow
     }
 
     var calls: [String] {
@@ -88,7 +96,8 @@ final class FakeRun: EngineRun, @unchecked Sendable {
         let offset = Int(settings.sampler.seed % 7)
         let text = SyntheticTraces.sampleText
         let continuation = String(text.dropFirst(offset) + text.prefix(offset))
-        traces = Array(SyntheticTraces.make(prompt: settings.prompt, continuation: continuation, threshold: threshold)
+        traces = Array(SyntheticTraces.make(prompt: settings.prompt, continuation: continuation, threshold: threshold,
+                                                 attentionWindow: attentionWindow)
             .prefix(settings.prompt.count + settings.maxNewTokens))
         let options = spec.name == "vanilla" ? [] : [RunOption("threshold", Format.fixed(Double(threshold), 2))]
         let routing = spec.name == "vanilla" ? "full depth" : "expert-choice router · threshold " + Format.fixed(Double(threshold), 2)

@@ -25,7 +25,7 @@ enum SyntheticTraces {
     /// `threshold` (a threshold of 0 runs every token to `maxDepth`).
     static func make(prompt: String = samplePrompt, continuation: String = sampleText, maxDepth: Int = 4,
                      heads: Int = 2, threshold: Float = 0.5, withAttention: Bool = true,
-                     criterion: String = "sigmoid_router") -> [TokenTrace] {
+                     criterion: String = "sigmoid_router", attentionWindow: Int? = nil) -> [TokenTrace] {
         let chars = Array(prompt + continuation)
         let promptCount = prompt.count
         var traces: [TokenTrace] = []
@@ -57,6 +57,8 @@ enum SyntheticTraces {
                             if k == 0 { w += 0.3 * Float(step + 1) }
                             return w
                         }
+                        // After a context shift an engine's row covers only the newest keys.
+                        if let window = attentionWindow { row = Array(row.suffix(window)) }
                         let total = row.reduce(0, +)
                         row = row.map { ($0 / total * 1000).rounded() / 1000 }
                         return row
