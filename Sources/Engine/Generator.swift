@@ -45,6 +45,47 @@ public struct GenerationResult: Sendable {
     }
 }
 
+/// The text side of a generation loop, shared by `Generator` and `Session.generate`: turns
+/// generated tokens into complete UTF-8 pieces, holds back what may start a stop string, and
+/// keeps the text shown so far.
+struct GeneratedText {
+    private var detokenizer: StreamingDetokenizer
+    private var filter: StopStringFilter
+    private(set) var text = ""
+
+    init(tokenizer: any Tokenizer, stopStrings: [String]) {
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        filter = StopStringFilter(stopStrings: stopStrings)
+    }
+
+    /// A prompt token: context for the first generated piece, never shown.
+    mutating func context(_ token: Int) throws {
+        _ = try detokenizer.append(token)
+    }
+
+    /// A generated token; returns true when a stop string has appeared (generation ends).
+    mutating func append(_ token: Int, onText: (String) throws -> Void) throws -> Bool {
+        try show(filter.push(try detokenizer.append(token)), onText)
+        return filter.stopped
+    }
+
+    /// Shows what was held back and settles the stop reason.
+    mutating func finish(_ reason: inout StopReason, onText: (String) throws -> Void) throws {
+        if reason != .stopString {
+            // Text the detokenizer held back (e.g. a space it shows only before more text).
+            try show(filter.push(try detokenizer.finish()), onText)
+            if filter.stopped { reason = .stopString }
+        }
+        try show(filter.flush(), onText)
+    }
+
+    private mutating func show(_ piece: String, _ onText: (String) throws -> Void) throws {
+        guard !piece.isEmpty else { return }
+        text += piece
+        try onText(piece)
+    }
+}
+
 /// The generation loop: feeds the prompt, samples, streams complete UTF-8 text, stops at
 /// an end token, a stop string, the token budget or the context limit.
 public final class Generator {
@@ -75,8 +116,7 @@ public final class Generator {
         }
         runner.reset()
         var sampler = Sampler(parameters: options.sampling, vocabularySize: runner.model.config.vocabSize)
-        var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-        var filter = StopStringFilter(stopStrings: options.stopStrings)
+        var shown = GeneratedText(tokenizer: tokenizer, stopStrings: options.stopStrings)
         var sequence = prompt
         sequence.reserveCapacity(prompt.count + options.maxNewTokens)
 
@@ -84,13 +124,12 @@ public final class Generator {
         var logits: FloatVector?
         for (position, token) in prompt.enumerated() {
             logits = try runner.run(token: token, position: position)
-            _ = try detokenizer.append(token)  // context for the first generated piece
+            try shown.context(token)
         }
         let promptSeconds = seconds(since: promptStart)
 
         let generationStart = DispatchTime.now()
         var generated: [Int] = []
-        var text = ""
         var reason = StopReason.maxTokens
         while generated.count < options.maxNewTokens, let current = logits {
             guard sequence.count < limit else {
@@ -104,10 +143,7 @@ public final class Generator {
             }
             generated.append(token)
             sequence.append(token)
-            let shown = filter.push(try detokenizer.append(token))
-            text += shown
-            if !shown.isEmpty { try onText(shown) }
-            if filter.stopped {
+            if try shown.append(token, onText: onText) {
                 reason = .stopString
                 break
             }
@@ -118,20 +154,9 @@ public final class Generator {
                 reason = .contextLimit
             }
         }
-        if reason != .stopString {
-            // Text the detokenizer held back (e.g. a space it shows only before more text).
-            let held = filter.push(try detokenizer.finish())
-            text += held
-            if !held.isEmpty { try onText(held) }
-            if filter.stopped { reason = .stopString }
-        }
-        let tail = filter.flush()
-        if !tail.isEmpty {
-            text += tail
-            try onText(tail)
-        }
+        try shown.finish(&reason, onText: onText)
         return GenerationResult(
-            promptTokens: prompt.count, generatedTokens: generated, text: text, stopReason: reason,
+            promptTokens: prompt.count, generatedTokens: generated, text: shown.text, stopReason: reason,
             contextLimit: limit, promptSeconds: promptSeconds,
             generationSeconds: seconds(since: generationStart))
     }

@@ -165,19 +165,17 @@ public final class Session {
         }
         reset()
         sampling = options.sampling
-        var shownText = StreamingDetokenizer(tokenizer: tokenizer)
-        var filter = StopStringFilter(stopStrings: options.stopStrings)
+        var shown = GeneratedText(tokenizer: tokenizer, stopStrings: options.stopStrings)
 
         let promptStart = DispatchTime.now()
         for token in prompt {
             if let trace = try feed(token, isPrompt: true) { try onTrace(trace) }
-            _ = try shownText.append(token)  // context for the first generated piece
+            try shown.context(token)
         }
         let promptSeconds = seconds(since: promptStart)
 
         let generationStart = DispatchTime.now()
         var generated: [Int] = []
-        var text = ""
         var reason = StopReason.maxTokens
         while generated.count < options.maxNewTokens {
             guard tokens.count < capacity else {
@@ -191,28 +189,14 @@ public final class Session {
             }
             generated.append(token)
             if let trace = try feed(token) { try onTrace(trace) }
-            let shown = filter.push(try shownText.append(token))
-            text += shown
-            if !shown.isEmpty { try onText(shown) }
-            if filter.stopped {
+            if try shown.append(token, onText: onText) {
                 reason = .stopString
                 break
             }
         }
-        if reason != .stopString {
-            // Text the detokenizer held back (e.g. a space it shows only before more text).
-            let held = filter.push(try shownText.finish())
-            text += held
-            if !held.isEmpty { try onText(held) }
-            if filter.stopped { reason = .stopString }
-        }
-        let tail = filter.flush()
-        if !tail.isEmpty {
-            text += tail
-            try onText(tail)
-        }
+        try shown.finish(&reason, onText: onText)
         return GenerationResult(
-            promptTokens: prompt.count, generatedTokens: generated, text: text, stopReason: reason,
+            promptTokens: prompt.count, generatedTokens: generated, text: shown.text, stopReason: reason,
             contextLimit: capacity, promptSeconds: promptSeconds, generationSeconds: seconds(since: generationStart))
     }
 
