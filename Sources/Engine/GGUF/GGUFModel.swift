@@ -196,6 +196,7 @@ struct GGUFWeights {
     /// rope order and are put back in HF order.
     func matrix(_ name: String, rows: Int, columns: Int, ropeHeadSize: Int? = nil) throws -> WeightMatrix {
         let tensor = try self.tensor(name, dimensions: [columns, rows])
+        defer { file.releasePages(of: tensor) }
         var bytes = file.bytes(of: tensor)
         let format: WeightFormat
         var reblocked: [UInt8] = []
