@@ -36,6 +36,11 @@ public final class Checkpoint: Sendable {
         return files[fileIndex].bytes(of: tensor)
     }
 
+    /// Drops the tensor's mapped pages from memory once it has been copied.
+    public func releasePages(of tensor: TensorInfo) {
+        files[fileOfTensor[tensor.name] ?? 0].releasePages(of: tensor)
+    }
+
     /// Total bytes of tensor data (as stored).
     public var dataBytes: Int {
         tensors.values.reduce(0) { $0 + $1.byteRange.count }

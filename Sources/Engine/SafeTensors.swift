@@ -75,6 +75,11 @@ public final class SafeTensorsFile: Sendable {
         UnsafeRawBufferPointer(rebasing: mapping.bytes[tensor.byteRange])
     }
 
+    /// Drops the tensor's mapped pages from memory once it has been copied (see MappedFile).
+    public func releasePages(of tensor: TensorInfo) {
+        mapping.releasePages(bytes(of: tensor))
+    }
+
     private static func checkedEntry(
         name: String, entry: JSONValue, path: String, headerEnd: Int, dataSize: Int
     ) throws -> TensorInfo {
@@ -173,6 +178,18 @@ final class MappedFile: @unchecked Sendable {
         }
         self.size = size
         self.bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    /// Gives back the resident pages wholly inside `range` (a part of `bytes`) once they have
+    /// been copied out: otherwise the mapped file stays resident beside its aligned copy and
+    /// loading peaks at twice the weights. Read again, the pages come back from the file.
+    func releasePages(_ range: UnsafeRawBufferPointer) {
+        guard let start = range.baseAddress, range.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + range.count) / page * page
+        guard end > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(address, end - first, MADV_DONTNEED)
     }
 
     deinit {

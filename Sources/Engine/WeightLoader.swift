@@ -17,6 +17,7 @@ public struct WeightLoader: Sendable {
     /// A 2-D tensor of shape [rows, columns].
     public func matrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
         let info = try tensor(name, shape: [rows, columns])
+        defer { checkpoint.releasePages(of: info) }
         return try WeightMatrix(
             name: name, rows: rows, columns: columns, dtype: info.dtype, bytes: checkpoint.bytes(of: info))
     }

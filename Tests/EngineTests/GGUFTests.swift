@@ -44,14 +44,40 @@ import Testing
         return worst
     }
 
-    /// Every file, whatever its type, computes what HF computes with the weights it holds:
-    /// same tolerance as the safetensors parity tests.
-    @Test(arguments: modelNames)
+    /// Largest |a - b| between two logit tables.
+    static func worstDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
+        zip(a, b).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+    }
+
+    static let floatModelNames = ["llama2-f32", "llama2-f16", "llama2-bf16", "llama3-f32", "llama3-tokenizer-f32"]
+    static let q8ModelNames = ["llama2-q80", "llama2-q40", "qwen2-q80"]
+
+    /// Float files compute what HF computes with the weights they hold: same tolerance as
+    /// the safetensors parity tests.
+    @Test(arguments: floatModelNames)
     func logitsMatchTransformersOnTheStoredWeights(name: String) throws {
         let expected = try Self.expected(name)
         let model = try Model(folder: Self.path(name + ".gguf"))
         let worst = try Self.worstDifference(model, tokens: expected.tokens, against: expected.reference)
         #expect(worst <= LogitsParityTests.tolerance, "\(name): max |logit difference| \(worst) (\(expected.description))")
+    }
+
+    /// Q8_0 and Q4_0 files run the q8_0 kernels, which round the activations to int8 per
+    /// block as llama.cpp does, so exact math on the stored weights (HF) is off by that
+    /// rounding. llama.cpp's own distance from HF on the same file measures it. Measured
+    /// (llama2-q80 / llama2-q40 / qwen2-q80): llama.cpp 0.153 / 0.215 / 0.479 from HF, we
+    /// 0.153 / 0.221 / 0.441 (ratios 1.00 / 1.03 / 0.92); we and llama.cpp round the
+    /// activations the same way but not bit for bit, so the bound allows 1.5x llama.cpp's
+    /// rounding for that noise. A wrong block or scale misses by whole logits.
+    @Test(arguments: q8ModelNames)
+    func q8LogitsAreAsNearExactMathAsLlamaCpps(name: String) throws {
+        let expected = try Self.expected(name)
+        let llamaCpp = try #require(expected.llama_cpp, "fixture written without llama-cpp-python")
+        let model = try Model(folder: Self.path(name + ".gguf"))
+        #expect(model.matrixDTypes == ["Q8_0"])
+        let worst = try Self.worstDifference(model, tokens: expected.tokens, against: expected.reference)
+        let llamaCppRounding = Self.worstDifference(llamaCpp, expected.reference)
+        #expect(worst <= 1.5 * llamaCppRounding, "\(name): max |logit difference| \(worst), llama.cpp's \(llamaCppRounding)")
     }
 
     /// F32 files are the original checkpoint exactly.
@@ -83,7 +109,9 @@ import Testing
         let expected = try Self.expected(name)
         let model = try Model(folder: Self.path(name + ".gguf"))
         let worst = try Self.worstDifference(model, tokens: expected.tokens, against: expected.original)
-        #expect(worst <= expected.quantization_error + LogitsParityTests.tolerance)
+        // q8_0 kernels also round activations: add that rounding as llama.cpp shows it.
+        let activationRounding = name.contains("q") ? Self.worstDifference(try #require(expected.llama_cpp), expected.reference) : 0
+        #expect(worst <= expected.quantization_error + activationRounding + LogitsParityTests.tolerance)
         #expect(worst > 0, "a rounded model cannot equal the original exactly")
     }
 
@@ -100,8 +128,9 @@ import Testing
         #expect(llama2.config.rmsNormEps == safetensors.rmsNormEps)
         #expect(!llama2.config.tieWordEmbeddings && llama2.lmHead !== llama2.embedding)
         #expect(llama2.config.dtype == "Q8_0")
-        // F16 and BF16 are held as stored; Q8_0 and Q4_0 are widened to f32 at load.
-        #expect(llama2.matrixDTypes == ["F32"])
+        // Every type is held as stored (Q4_0 re-blocked as Q8_0, exactly): nothing is widened to f32.
+        #expect(llama2.matrixDTypes == ["Q8_0"])
+        #expect(try Model(folder: Self.path("llama2-q40.gguf")).matrixDTypes == ["Q8_0"])
         #expect(try Model(folder: Self.path("llama2-f16.gguf")).matrixDTypes == ["F16"])
         #expect(try Model(folder: Self.path("llama2-bf16.gguf")).matrixDTypes == ["BF16"])
 

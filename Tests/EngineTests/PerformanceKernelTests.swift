@@ -52,6 +52,23 @@ import Testing
 
     /// q8_0 is GGUF's block_q8_0: 34 bytes per 32 weights, an f16 scale then int8 values,
     /// and a row reads back as scale x value.
+    /// Loading drops each tensor's mapped pages after copying it; a tensor read again later
+    /// (tied embeddings, a second model on the same file) must still see the file's bytes.
+    @Test func releasedPagesReadBackFromTheFile() throws {
+        let checkpoint = try Checkpoint(folder: Fixtures.model("llama2"))
+        for info in checkpoint.tensors.values {
+            let before = Array(checkpoint.bytes(of: info))
+            checkpoint.releasePages(of: info)
+            #expect(Array(checkpoint.bytes(of: info)) == before, "\(info.name)")
+        }
+        let file = try GGUFFile(path: GGUFTests.path("llama2-q80.gguf"))
+        for tensor in file.tensors {
+            let before = Array(file.bytes(of: tensor))
+            file.releasePages(of: tensor)
+            #expect(Array(file.bytes(of: tensor)) == before, "\(tensor.name)")
+        }
+    }
+
     @Test func q8BlocksHaveTheGGUFLayout() throws {
         var bytes: [UInt8] = []
         var expected: [Float] = []

@@ -247,6 +247,11 @@ public final class GGUFFile: Sendable {
         UnsafeRawBufferPointer(rebasing: mapping.bytes[tensor.byteRange])
     }
 
+    /// Drops the tensor's mapped pages from memory once it has been copied (see MappedFile).
+    public func releasePages(of tensor: GGUFTensorInfo) {
+        mapping.releasePages(bytes(of: tensor))
+    }
+
     /// Total bytes of tensor data.
     public var dataBytes: Int { tensors.reduce(0) { $0 + $1.byteRange.count } }
 }

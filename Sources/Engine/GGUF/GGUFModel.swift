@@ -196,29 +196,44 @@ struct GGUFWeights {
     /// rope order and are put back in HF order.
     func matrix(_ name: String, rows: Int, columns: Int, ropeHeadSize: Int? = nil) throws -> WeightMatrix {
         let tensor = try self.tensor(name, dimensions: [columns, rows])
+        defer { file.releasePages(of: tensor) }
         var bytes = file.bytes(of: tensor)
-        var dtype: TensorDType
-        var converted: [Float] = []
+        let format: WeightFormat
+        var reblocked: [UInt8] = []
         switch tensor.type {
-        case .f32: dtype = .f32
-        case .f16: dtype = .f16
-        case .bf16: dtype = .bf16
-        case .q8_0, .q4_0:
-            converted = try dequantizeGGUF(tensor, bytes: bytes, file: file.path)
-            dtype = .f32
+        case .f32: format = .f32
+        case .f16: format = .f16
+        case .bf16: format = .bf16
+        case .q8_0:
+            // Same block layout as the engine's q8_0: taken as stored.
+            try checkBlocks(tensor, bytes: bytes)
+            format = .q8_0
+        case .q4_0:
+            reblocked = try reblockQ4_0AsQ8_0(tensor, bytes: bytes, file: file.path)
+            format = .q8_0
         default:
             throw EngineError(
                 "\(file.path): tensor '\(name)' has type \(tensor.type.name); supported: F32, F16, BF16, Q8_0, Q4_0")
         }
-        return try converted.withUnsafeBytes { floats in
-            if !converted.isEmpty { bytes = floats }
+        return try reblocked.withUnsafeBytes { converted in
+            if !reblocked.isEmpty { bytes = converted }
             guard let headSize = ropeHeadSize else {
-                return try WeightMatrix(name: name, rows: rows, columns: columns, dtype: dtype, bytes: bytes)
+                return try WeightMatrix(name: name, rows: rows, columns: columns, format: format, bytes: bytes)
             }
-            let reordered = unpermuteRopeRows(bytes, rows: rows, rowBytes: columns * dtype.byteSize, headSize: headSize)
+            let rowBytes = format.byteCount(rows: 1, columns: columns)
+            let reordered = unpermuteRopeRows(bytes, rows: rows, rowBytes: rowBytes, headSize: headSize)
             return try reordered.withUnsafeBytes {
-                try WeightMatrix(name: name, rows: rows, columns: columns, dtype: dtype, bytes: $0)
+                try WeightMatrix(name: name, rows: rows, columns: columns, format: format, bytes: $0)
             }
+        }
+    }
+
+    private func checkBlocks(_ tensor: GGUFTensorInfo, bytes: UnsafeRawBufferPointer) throws {
+        let count = tensor.elementCount
+        guard let layout = tensor.type.layout, count % layout.blockSize == 0,
+            bytes.count == count / layout.blockSize * layout.blockBytes
+        else {
+            throw EngineError("\(file.path): tensor '\(tensor.name)' has \(bytes.count) bytes, wrong for \(count) \(tensor.type.name) values")
         }
     }
 
@@ -265,37 +280,34 @@ func unpermuteRopeRows(_ bytes: UnsafeRawBufferPointer, rows: Int, rowBytes: Int
     return result
 }
 
-/// Quantised GGUF weights widened to f32 at load: the one place the engine turns ggml's
-/// blocks into floats. (A native q8_0 WeightMatrix will replace this for Q8_0 and Q4_0.)
+/// Q4_0 blocks rewritten as Q8_0 blocks, exactly: both hold an f16 scale d for 32 weights,
+/// and Q4_0's values (nibble - 8, in -8...7) fit int8, so x = d * q is unchanged and the
+/// engine needs one quantised format only.
 ///
-/// Q8_0 block: f16 scale d, then 32 int8 q; x = d * q.
-/// Q4_0 block: f16 scale d, then 16 bytes; element j is low nibble of byte j, element
-/// j + 16 the high nibble; x = d * (nibble - 8).
-func dequantizeGGUF(_ tensor: GGUFTensorInfo, bytes: UnsafeRawBufferPointer, file: String) throws -> [Float] {
+/// Q4_0 block: f16 scale d, then 16 bytes; element j is the low nibble of byte j, element
+/// j + 16 the high nibble. Q8_0 block: f16 scale d, then 32 int8.
+func reblockQ4_0AsQ8_0(_ tensor: GGUFTensorInfo, bytes: UnsafeRawBufferPointer, file: String) throws -> [UInt8] {
     let count = tensor.elementCount
     guard let layout = tensor.type.layout, count % layout.blockSize == 0,
         bytes.count == count / layout.blockSize * layout.blockBytes, let base = bytes.baseAddress
     else {
         throw EngineError("\(file): tensor '\(tensor.name)' has \(bytes.count) bytes, wrong for \(count) \(tensor.type.name) values")
     }
-    var values = [Float](repeating: 0, count: count)
     let blocks = count / layout.blockSize
-    values.withUnsafeMutableBufferPointer { out in
+    let q8BlockBytes = WeightFormat.q8BlockBytes
+    var result = [UInt8](repeating: 0, count: blocks * q8BlockBytes)
+    result.withUnsafeMutableBytes { out in
         for block in 0..<blocks {
-            let start = base + block * layout.blockBytes
-            let scale = F16Element.load1(start, 0)
-            let quants = start + 2
-            let first = block * 32
-            if tensor.type == .q8_0 {
-                for j in 0..<32 { out[first + j] = scale * Float(quants.load(fromByteOffset: j, as: Int8.self)) }
-            } else {
-                for j in 0..<16 {
-                    let byte = quants.load(fromByteOffset: j, as: UInt8.self)
-                    out[first + j] = scale * Float(Int(byte & 0x0F) - 8)
-                    out[first + j + 16] = scale * Float(Int(byte >> 4) - 8)
-                }
+            let source = base + block * layout.blockBytes
+            let target = block * q8BlockBytes
+            out[target] = source.load(as: UInt8.self)
+            out[target + 1] = source.load(fromByteOffset: 1, as: UInt8.self)
+            for j in 0..<16 {
+                let byte = source.load(fromByteOffset: 2 + j, as: UInt8.self)
+                out[target + 2 + j] = UInt8(bitPattern: Int8(Int(byte & 0x0F) - 8))
+                out[target + 2 + j + 16] = UInt8(bitPattern: Int8(Int(byte >> 4) - 8))
             }
         }
     }
-    return values
+    return result
 }
