@@ -67,14 +67,24 @@ extension Model {
             embedding.row(token, into: batch.hidden.pointer + t * d)
         }
         let pool = state.pool
+        // Per token of the chunk: normed = rmsNorm(hidden), and hidden += projected (+ bias).
+        func normalizeAll(_ weight: UnsafePointer<Float>) {
+            for t in 0..<n {
+                rmsNorm(batch.hidden.pointer + t * d, weight: weight, epsilon: config.rmsNormEps,
+                        into: batch.normed.pointer + t * d, count: d)
+            }
+        }
+        func addProjected(bias: UnsafePointer<Float>?) {
+            for t in 0..<n {
+                let out = batch.projected.pointer + t * d
+                if let bias { add(bias, into: out, count: d) }
+                add(out, into: batch.hidden.pointer + t * d, count: d)
+            }
+        }
         for (index, weights) in layers.enumerated() {
             let cache = caches[index]
             // Attention: norms, q/k/v for the whole chunk, rotary and cache rows per token.
-            for t in 0..<n {
-                rmsNorm(
-                    batch.hidden.pointer + t * d, weight: weights.inputNorm.pointer, epsilon: config.rmsNormEps,
-                    into: batch.normed.pointer + t * d, count: d)
-            }
+            normalizeAll(weights.inputNorm.pointer)
             weights.query.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.query.pointer, yStride: qd, pool: pool)
             weights.key.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.key.pointer, yStride: kvd, pool: pool)
             weights.value.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.value.pointer, yStride: kvd, pool: pool)
@@ -102,18 +112,10 @@ extension Model {
             }
             weights.output.multiply(
                 batch.attentionOutput.pointer, xStride: qd, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool)
-            for t in 0..<n {
-                let out = batch.projected.pointer + t * d
-                if let bias = weights.outputBias { add(bias.pointer, into: out, count: d) }
-                add(out, into: batch.hidden.pointer + t * d, count: d)
-            }
+            addProjected(bias: weights.outputBias?.pointer)
 
             // MLP.
-            for t in 0..<n {
-                rmsNorm(
-                    batch.hidden.pointer + t * d, weight: weights.postAttentionNorm.pointer, epsilon: config.rmsNormEps,
-                    into: batch.normed.pointer + t * d, count: d)
-            }
+            normalizeAll(weights.postAttentionNorm.pointer)
             weights.gate.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.gate.pointer, yStride: ffn, pool: pool)
             weights.up.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.up.pointer, yStride: ffn, pool: pool)
             for t in 0..<n {
@@ -123,11 +125,7 @@ extension Model {
                 swiGLU(g, u, count: ffn)
             }
             weights.down.multiply(batch.gate.pointer, xStride: ffn, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool)
-            for t in 0..<n {
-                let out = batch.projected.pointer + t * d
-                if let bias = weights.downBias { add(bias.pointer, into: out, count: d) }
-                add(out, into: batch.hidden.pointer + t * d, count: d)
-            }
+            addProjected(bias: weights.downBias?.pointer)
         }
     }
 }
