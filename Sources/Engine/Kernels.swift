@@ -102,8 +102,7 @@ func dot<E: WeightElement>(_: E.Type, _ weights: UnsafeRawPointer, _ x: UnsafePo
 }
 
 /// Four dot products at once: rows `w`, `w + rowBytes`, ... (each `count` elements of `E`)
-/// with the same `x`. Every load of `x` serves four rows, and the eight accumulators keep
-/// enough independent FMAs and loads in flight to stream weights at memory speed.
+/// with the same `x`: the prompt tiles' leftover tokens, whose weights are already in cache.
 @inline(__always)
 func dot4<E: WeightElement>(
     _: E.Type, _ w: UnsafeRawPointer, rowBytes: Int, _ x: UnsafePointer<Float>, _ count: Int
@@ -148,34 +147,20 @@ func dot4<E: WeightElement>(
 }
 
 /// y[r] = sum_c W[r, c] * x[c] for the rows in `rows` of a row-major matrix of `E`
-/// elements, four rows at a time when rows are long.
+/// elements, one row at a time in address order.
+///
+/// One sequential stream is what the hardware prefetcher follows best: interleaving four
+/// rows (one x load per four rows) and software prefetch of the next rows both made decode
+/// slower out of cache, f16 most (768x12x12x2048 f16: 45 -> 80 tokens/s when dropped, in
+/// interleaved `depthscope bench` runs; bench/results-2026-11-23.md, round 3).
 @inline(__always)
 func matrixVector<E: WeightElement>(
     _: E.Type, _ weights: UnsafeRawPointer, rows: Range<Int>, columns: Int,
     _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
 ) {
     let stride = columns * E.byteSize
-    var row = rows.lowerBound
-    // Rows shorter than 1024 columns go one at a time, in address order: four interleaved
-    // short rows are too short for the hardware prefetcher to follow (a 32000x288 head
-    // streamed at a third of the bandwidth).
-    let lastMultiRow = columns >= 1024 ? rows.upperBound : rows.lowerBound
-    while row + 4 <= lastMultiRow {
-        let (s0, s1, s2, s3) = dot4(E.self, weights + row * stride, rowBytes: stride, x, columns)
-        y[row] = s0
-        y[row + 1] = s1
-        y[row + 2] = s2
-        y[row + 3] = s3
-        row += 4
-    }
-    // Short rows: prefetch the row `prefetchRows` ahead while computing this one, so the
-    // loads of the next rows are already in flight (the streams are too short for the
-    // hardware prefetcher to get ahead on its own).
-    let prefetchRows = max(1, 4096 / max(stride, 1))
-    while row < rows.upperBound {
-        if row + prefetchRows < rows.upperBound { ds_prefetch(weights + (row + prefetchRows) * stride, Int64(stride)) }
+    for row in rows {
         y[row] = dot(E.self, weights + row * stride, x, columns)
-        row += 1
     }
 }
 
