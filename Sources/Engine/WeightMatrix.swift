@@ -3,9 +3,10 @@ import CKernels
 /// How a weight matrix is stored in memory.
 ///
 /// F32, F16 and BF16 are the safetensors element types, kept as stored and widened to f32
-/// inside the products. Q8_0 is GGUF's `block_q8_0` byte for byte (per row, blocks of 32
-/// weights: an f16 scale and 32 int8), so GGUF q8_0 tensors can be copied in as they are;
-/// its products quantise the input to int8 per block and use integer dot products.
+/// inside the products. Q8_0 is GGUF's `block_q8_0` (blocks of 32 weights: an f16 scale and
+/// 32 int8), regrouped at load into the kernels' layout of 16 rows side by side (same
+/// bytes per weight, see CKernels.h); its products quantise the input to int8 per block and
+/// use integer dot products.
 public enum WeightFormat: String, Sendable, Codable, CaseIterable {
     case f32 = "F32"
     case f16 = "F16"
@@ -41,7 +42,7 @@ public enum WeightFormat: String, Sendable, Codable, CaseIterable {
         self != .q8_0 || columns % Self.q8BlockSize == 0
     }
 
-    /// Which q8_0 kernel this CPU runs: avx512vnni, avx2 or scalar.
+    /// Which q8_0 kernel this CPU runs: avx512vnni, avx2 or portable.
     public static var q8Implementation: String { String(cString: ds_q8_0_implementation()) }
 
     static let q8BlockSize = Int(DS_Q8_0_BLOCK)
@@ -68,15 +69,31 @@ public final class WeightMatrix: Sendable {
         try self.init(name: name, rows: rows, columns: columns, format: format, bytes: bytes)
     }
 
-    /// Copies `bytes`, which must hold exactly a rows x columns matrix in `format`.
+    /// Copies `bytes`, which must hold exactly a rows x columns matrix in `format` (q8_0:
+    /// GGUF blocks, row after row).
     convenience init(name: String, rows: Int, columns: Int, format: WeightFormat, bytes: UnsafeRawBufferPointer) throws {
         try self.init(name: name, rows: rows, columns: columns, format: format)
         guard bytes.count == byteCount else {
             throw EngineError("tensor '\(name)': \(bytes.count) bytes for \(rows)x\(columns) \(format.rawValue)")
         }
-        if let source = bytes.baseAddress {
+        guard let source = bytes.baseAddress else { return }
+        if format == .q8_0 {
+            let rowBytes = format.byteCount(rows: 1, columns: columns)
+            for group in 0..<groups { packGroup(group, from: source + group * Self.groupRows * rowBytes) }
+        } else {
             storage.pointer.copyMemory(from: source, byteCount: byteCount)
         }
+    }
+
+    /// q8_0 rows are stored in groups of this many (the kernels' layout).
+    static let groupRows = Int(DS_Q8_0_GROUP)
+    private var groups: Int { (rows + Self.groupRows - 1) / Self.groupRows }
+
+    /// Packs group `group` of a q8_0 matrix from its rows in GGUF block layout.
+    private func packGroup(_ group: Int, from blocks: UnsafeRawPointer) {
+        let groupBytes = Int(ds_q8_0_packed_bytes(Int64(Self.groupRows), Int64(columns)))
+        let rowsInGroup = min(Self.groupRows, rows - group * Self.groupRows)
+        ds_q8_0_pack_group(blocks, Int64(rowsInGroup), Int64(columns), storage.pointer + group * groupBytes)
     }
 
     /// A zero matrix, to be filled in place (conversion).
@@ -84,12 +101,13 @@ public final class WeightMatrix: Sendable {
         guard format.fits(columns: columns) else {
             throw EngineError("tensor '\(name)': \(columns) columns is not a multiple of 32, as q8_0 needs")
         }
-        if format == .q8_0 { _ = ds_q8_0_implementation() }  // picks the kernel once, on this thread
         self.name = name
         self.rows = rows
         self.columns = columns
         self.format = format
-        self.storage = try AlignedBuffer(byteCount: format.byteCount(rows: rows, columns: columns))
+        let storageBytes =
+            format == .q8_0 ? Int(ds_q8_0_packed_bytes(Int64(rows), Int64(columns))) : format.byteCount(rows: rows, columns: columns)
+        self.storage = try AlignedBuffer(byteCount: storageBytes)
     }
 
     /// A q8_0 matrix from GGUF `block_q8_0` data (`rows * columns / 32` blocks of 34 bytes,
@@ -110,11 +128,13 @@ public final class WeightMatrix: Sendable {
         guard target != format, target.fits(columns: columns) else { return self }
         let converted = try WeightMatrix(name: name, rows: rows, columns: columns, format: target)
         let source = try FloatVector(count: columns)
-        let destination = converted.storage.pointer
         let rowBytes = target.byteCount(rows: 1, columns: columns)
+        // q8_0 quantises one group of rows at a time into GGUF blocks, then packs them.
+        let q8Blocks = try AlignedBuffer(byteCount: target == .q8_0 ? Self.groupRows * rowBytes : 0)
         for r in 0..<rows {
             row(r, into: source.pointer)
-            let out = destination + r * rowBytes
+            let out = target == .q8_0
+                ? q8Blocks.pointer + (r % Self.groupRows) * rowBytes : converted.storage.pointer + r * rowBytes
             switch target {
             case .f32: out.copyMemory(from: source.pointer, byteCount: rowBytes)
             case .f16:
@@ -123,7 +143,11 @@ public final class WeightMatrix: Sendable {
             case .bf16:
                 let words = out.assumingMemoryBound(to: UInt16.self)
                 for c in 0..<columns { words[c] = bfloat16Bits(source[c]) }
-            case .q8_0: ds_quantize_q8_0(source.pointer, out, Int64(columns))
+            case .q8_0:
+                ds_quantize_q8_0(source.pointer, out, Int64(columns))
+                if r % Self.groupRows == Self.groupRows - 1 || r == rows - 1 {
+                    converted.packGroup(r / Self.groupRows, from: q8Blocks.pointer)
+                }
             }
         }
         return converted
@@ -151,26 +175,35 @@ public final class WeightMatrix: Sendable {
             let blocks = columns / WeightFormat.q8BlockSize
             withUnsafeTemporaryAllocation(of: Int8.self, capacity: tokens * columns) { values in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: tokens * blocks) { scales in
-                    guard let values = values.baseAddress, let scales = scales.baseAddress else { return }
-                    for t in 0..<tokens {
-                        ds_quantize_activations(
-                            x + t * xStride, ds_q8_activations(scales: scales + t * blocks, values: values + t * columns),
-                            Int64(columns))
-                    }
-                    if parallel, let pool {
-                        var job = ProductJob(
-                            format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
-                            scales: scales, values: values, tokens: tokens, y: y, yStride: yStride)
-                        withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
-                    } else {
-                        Self.q8Rows(0..<rows, weights, columns: columns, scales, values, tokens: tokens, y, yStride: yStride)
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: tokens * blocks) { offsets in
+                        guard let values = values.baseAddress, let scales = scales.baseAddress,
+                            let offsets = offsets.baseAddress
+                        else { return }
+                        let activations = ds_q8_activations(scales: scales, values: values, offsets: offsets)
+                        for t in 0..<tokens {
+                            ds_quantize_activations(
+                                x + t * xStride,
+                                ds_q8_activations(
+                                    scales: scales + t * blocks, values: values + t * columns, offsets: offsets + t * blocks),
+                                Int64(columns))
+                        }
+                        if parallel, let pool {
+                            var job = ProductJob(
+                                format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
+                                activations: activations, tokens: tokens, y: y, yStride: yStride)
+                            withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
+                        } else {
+                            Self.q8Groups(
+                                0..<groups, weights, rows: rows, columns: columns, activations, tokens: tokens, y,
+                                yStride: yStride)
+                        }
                     }
                 }
             }
         } else if parallel, let pool {
             var job = ProductJob(
-                format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride, scales: nil,
-                values: nil, tokens: tokens, y: y, yStride: yStride)
+                format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
+                activations: nil, tokens: tokens, y: y, yStride: yStride)
             withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
         } else {
             Self.floatRows(0..<rows, format, weights, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
@@ -186,19 +219,21 @@ public final class WeightMatrix: Sendable {
         var x: UnsafePointer<Float>
         var xStride: Int
         /// q8_0: the quantised activations.
-        var scales: UnsafePointer<Float>?
-        var values: UnsafePointer<Int8>?
+        var activations: ds_q8_activations?
         var tokens: Int
         var y: UnsafeMutablePointer<Float>
         var yStride: Int
 
         static let runChunk: ThreadPool.ChunkFunction = { context, chunk, chunks in
             let job = context.assumingMemoryBound(to: ProductJob.self).pointee
-            let range = ThreadPool.share(of: job.rows, part: chunk, parts: chunks)
-            if job.format == .q8_0, let scales = job.scales, let values = job.values {
-                WeightMatrix.q8Rows(
-                    range, job.weights, columns: job.columns, scales, values, tokens: job.tokens, job.y, yStride: job.yStride)
+            if job.format == .q8_0, let activations = job.activations {
+                // q8_0 rows are packed in groups: threads share whole groups.
+                let groups = (job.rows + WeightMatrix.groupRows - 1) / WeightMatrix.groupRows
+                WeightMatrix.q8Groups(
+                    ThreadPool.share(of: groups, part: chunk, parts: chunks), job.weights, rows: job.rows,
+                    columns: job.columns, activations, tokens: job.tokens, job.y, yStride: job.yStride)
             } else {
+                let range = ThreadPool.share(of: job.rows, part: chunk, parts: chunks)
                 WeightMatrix.floatRows(
                     range, job.format, job.weights, columns: job.columns, job.x, xStride: job.xStride, tokens: job.tokens,
                     job.y, yStride: job.yStride)
@@ -206,18 +241,14 @@ public final class WeightMatrix: Sendable {
         }
     }
 
-    fileprivate static func q8Rows(
-        _ range: Range<Int>, _ weights: UnsafeRawPointer, columns: Int, _ scales: UnsafePointer<Float>,
-        _ values: UnsafePointer<Int8>, tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
+    fileprivate static func q8Groups(
+        _ groups: Range<Int>, _ weights: UnsafeRawPointer, rows: Int, columns: Int, _ activations: ds_q8_activations,
+        tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
     ) {
-        guard !range.isEmpty else { return }
-        if tokens == 1 {
-            ds_matvec_q8_0(weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), scales, values, y)
-        } else {
-            ds_matmul_q8_0(
-                weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), scales, values, Int64(tokens),
-                y, Int64(yStride))
-        }
+        guard !groups.isEmpty else { return }
+        ds_matmul_q8_0(
+            weights, Int64(rows), Int64(columns), Int64(groups.lowerBound), Int64(groups.upperBound), activations,
+            Int64(tokens), y, Int64(yStride))
     }
 
     fileprivate static func floatRows(
@@ -232,6 +263,11 @@ public final class WeightMatrix: Sendable {
         }
     }
 
+    /// The packed q8_0 storage, for kernel tests.
+    func withPackedQ8<R>(_ body: (UnsafeRawPointer) -> R) -> R {
+        body(UnsafeRawPointer(storage.pointer))
+    }
+
     /// Writes row `index` as f32 into `destination` (`columns` floats): embedding lookup.
     public func row(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
         let start = UnsafeRawPointer(storage.pointer) + index * format.byteCount(rows: 1, columns: columns)
@@ -239,7 +275,7 @@ public final class WeightMatrix: Sendable {
         case .f32: widen(dtype: .f32, start, into: destination, count: columns)
         case .f16: widen(dtype: .f16, start, into: destination, count: columns)
         case .bf16: widen(dtype: .bf16, start, into: destination, count: columns)
-        case .q8_0: ds_dequantize_q8_0(start, destination, Int64(columns))
+        case .q8_0: ds_q8_0_unpack_row(storage.pointer, Int64(columns), Int64(index), destination)
         }
     }
 }

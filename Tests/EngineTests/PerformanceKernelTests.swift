@@ -110,12 +110,9 @@ import Testing
             #expect(worst <= step / 2 + 127 * step * 0x1p-11 + 1e-7)
         }
         let x = Self.randomValues(columns, seed: 12)
-        var scales = [Float](repeating: 0, count: columns / 32)
-        var quantised = [Int8](repeating: 0, count: columns)
-        scales.withUnsafeMutableBufferPointer { s in
-            quantised.withUnsafeMutableBufferPointer { q in
-                x.withUnsafeBufferPointer { ds_quantize_activations($0.baseAddress!, ds_q8_activations(scales: s.baseAddress!, values: q.baseAddress!), Int64(columns)) }
-            }
+        let (scales, quantised, offsets) = Self.quantiseActivations(x)
+        for block in 0..<(columns / 32) {
+            #expect(offsets[block] == -128 * quantised[(block * 32)..<(block * 32 + 32)].reduce(0) { $0 + Int32($1) })
         }
         var y = [Float](repeating: 0, count: rows)
         x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { matrix.multiply(xs.baseAddress!, into: $0.baseAddress!) } }
@@ -124,6 +121,98 @@ import Testing
             for c in 0..<columns { reference += Double(dequantised[r * columns + c]) * Double(quantised[c]) * Double(scales[c / 32]) }
             #expect(abs(Double(y[r]) - reference) < 1e-5, "row \(r)")
         }
+    }
+
+    /// Activations quantised by the C kernels: scales, int8 values and offsets per block.
+    static func quantiseActivations(_ x: [Float]) -> (scales: [Float], values: [Int8], offsets: [Int32]) {
+        var scales = [Float](repeating: 0, count: x.count / 32)
+        var values = [Int8](repeating: 0, count: x.count)
+        var offsets = [Int32](repeating: 0, count: x.count / 32)
+        scales.withUnsafeMutableBufferPointer { s in
+            values.withUnsafeMutableBufferPointer { q in
+                offsets.withUnsafeMutableBufferPointer { o in
+                    x.withUnsafeBufferPointer {
+                        ds_quantize_activations(
+                            $0.baseAddress!, ds_q8_activations(scales: s.baseAddress!, values: q.baseAddress!, offsets: o.baseAddress!),
+                            Int64(x.count))
+                    }
+                }
+            }
+        }
+        return (scales, values, offsets)
+    }
+
+    /// Activations quantise as ggml's reference does (d = max|x| / 127, q = round(x / d),
+    /// halves away from zero), whichever implementation runs: random blocks, a block of
+    /// exact halves (d = 1), and an all-zero block.
+    @Test func activationQuantisationRoundsLikeTheReference() {
+        var x = Self.randomValues(64, seed: 31)
+        x += [127, 2.5, -2.5, 3.5, -3.5, 0.5, -0.5, 126.5, -126.5] + [Float](repeating: 1.25, count: 23)
+        x += [Float](repeating: 0, count: 32)
+        let (scales, values, offsets) = Self.quantiseActivations(x)
+        for block in 0..<(x.count / 32) {
+            let range = (block * 32)..<(block * 32 + 32)
+            let d = x[range].map(abs).max()! / 127
+            let inverse: Float = d != 0 ? 1 / d : 0
+            #expect(scales[block] == d)
+            #expect(Array(values[range]) == x[range].map { Int8(($0 * inverse).rounded()) }, "block \(block)")
+            #expect(offsets[block] == -128 * values[range].reduce(0) { $0 + Int32($1) })
+        }
+        #expect(values[64...72] == [127, 3, -3, 4, -4, 1, -1, 127, -127])
+    }
+
+    /// Every q8_0 implementation this CPU can run (the AVX-512 VNNI kernel, the portable
+    /// code built for AVX2 and as it is) computes the same products, for partial groups of
+    /// rows, token tiles of 8 and 4 and single tokens, and a part of the groups only; rows
+    /// outside the groups asked for are left alone. The exact reference is in double.
+    @Test func q8ImplementationsAgree() throws {
+        let rows = 37, columns = 96, tokens = 13
+        let values = Self.randomValues(rows * columns, seed: 21)
+        let matrix = try Self.matrix(values, rows: rows, columns: columns, .q8_0)
+        var dequantised = [Float](repeating: 0, count: rows * columns)
+        dequantised.withUnsafeMutableBufferPointer { out in
+            for r in 0..<rows { matrix.row(r, into: out.baseAddress! + r * columns) }
+        }
+        let x = Self.randomValues(tokens * columns, seed: 22)
+        var (scales, quantised, offsets) = Self.quantiseActivations(x)
+        var ran: [String] = []
+        for name in ["avx512vnni", "avx2", "portable"] {
+            for groups in [0..<3, 1..<3] {
+                var y = [Float](repeating: .nan, count: tokens * rows)
+                let available = scales.withUnsafeMutableBufferPointer { s in
+                    quantised.withUnsafeMutableBufferPointer { q in
+                        offsets.withUnsafeMutableBufferPointer { o in
+                            y.withUnsafeMutableBufferPointer { out in
+                                matrix.withPackedQ8 { packed in
+                                    ds_matmul_q8_0_using(
+                                        name, packed, Int64(rows), Int64(columns), Int64(groups.lowerBound), Int64(groups.upperBound),
+                                        ds_q8_activations(scales: s.baseAddress!, values: q.baseAddress!, offsets: o.baseAddress!),
+                                        Int64(tokens), out.baseAddress!, Int64(rows))
+                                }
+                            }
+                        }
+                    }
+                }
+                guard available == 1 else { continue }
+                ran.append(name)
+                for t in 0..<tokens {
+                    for r in 0..<rows {
+                        let value = y[t * rows + r]
+                        guard groups.contains(r / 16) else {
+                            #expect(value.isNaN, "\(name): row \(r) outside groups \(groups) was written")
+                            continue
+                        }
+                        var reference = 0.0
+                        for c in 0..<columns {
+                            reference += Double(dequantised[r * columns + c]) * Double(quantised[t * columns + c])
+                                * Double(scales[t * columns / 32 + c / 32])
+                        }
+                        #expect(abs(Double(value) - reference) < 1e-5, "\(name) token \(t) row \(r): \(value) vs \(reference)")
+                    }
+                }
+            }
+        }
+        #expect(ran.contains("portable") && ran.contains(WeightFormat.q8Implementation))
     }
 
     /// Converting to f16/bf16 rounds to nearest as torch does; f32 -> f32 is the same object.

@@ -1,7 +1,8 @@
 // Integer kernels for q8_0 weights, in C because they need the CPU's integer dot-product
-// instructions (AVX512-VNNI vpdpbusd, AVX2 vpmaddubsw), which Swift cannot name. Each entry
-// point picks the best implementation for the running CPU once (cpu feature checks) and has
-// a portable scalar fallback, so the package builds and runs on any CPU.
+// instruction (AVX512-VNNI vpdpbusd), which Swift cannot name. Each entry point picks the
+// best implementation for the running CPU once (cpu feature checks): avx512vnni, else the
+// portable code compiled for AVX2, else the portable code as it is. The package builds and
+// runs on any CPU.
 #ifndef DEPTHSCOPE_CKERNELS_H
 #define DEPTHSCOPE_CKERNELS_H
 
@@ -15,46 +16,53 @@ extern "C" {
 #define DS_Q8_0_BLOCK 32
 /// Bytes per q8_0 block: f16 scale + 32 int8 (GGUF's block_q8_0, 34 bytes, packed).
 #define DS_Q8_0_BLOCK_BYTES 34
+/// Rows per packed group: one AVX-512 register of int32 sums, one lane per row.
+#define DS_Q8_0_GROUP 16
 
-/// Activations quantised for the q8_0 dot products: `count / 32` f32 scales and
-/// `count` int8 values, block after block (one scale per 32 values).
+/// Activations quantised for the q8_0 products, per block of 32: an f32 scale, 32 int8
+/// values, and -128 x the block's sum of values (the kernels multiply weights stored as
+/// unsigned w + 128; this term takes the 128 back out).
 typedef struct {
     float *scales;
     int8_t *values;
+    int32_t *offsets;
 } ds_q8_activations;
 
 /// Quantises `count` floats (a multiple of 32) as GGUF does for q8_0: per block of 32,
 /// d = max|x| / 127, q = round(x / d). Writes `blocks` (count / 32 * 34 bytes, GGUF layout).
 void ds_quantize_q8_0(const float *x, void *blocks, int64_t count);
 
-/// Widens q8_0 blocks (`count` elements) to f32.
-void ds_dequantize_q8_0(const void *blocks, float *y, int64_t count);
-
 /// Quantises `count` activations (a multiple of 32) into `out` (same rounding as above).
 void ds_quantize_activations(const float *x, ds_q8_activations out, int64_t count);
 
-/// y[r] = W[r] . x for r in [row_begin, row_end), W row-major q8_0 with `columns` (a
-/// multiple of 32) per row, x quantised with ds_quantize_activations.
-void ds_matvec_q8_0(const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
-                    const float *x_scales, const int8_t *x_values, float *y);
+/// The engine's q8_0 layout, in which the kernels read weights: rows in groups of 16, and
+/// per group and block of 32 columns, the 16 rows' f16 scales, then for each 4 columns the
+/// 16 rows' 4 bytes side by side (w + 128, unsigned). One 64-byte load then feeds one
+/// vpdpbusd for 16 rows, and the weights stream strictly in address order. Same 34 bytes
+/// per 32 weights as GGUF; the last group is padded with zero rows.
+int64_t ds_q8_0_packed_bytes(int64_t rows, int64_t columns);
 
-/// Batched: y[t * y_stride + r] = W[r] . x_t for tokens t in [0, tokens) and rows in
-/// [row_begin, row_end); token t's activations start at x_scales + t * columns / 32 and
-/// x_values + t * columns.
-void ds_matmul_q8_0(const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
-                    const float *x_scales, const int8_t *x_values, int64_t tokens,
-                    float *y, int64_t y_stride);
+/// Packs `rows` (at most 16) consecutive rows of GGUF block_q8_0 data (`columns` per row,
+/// a multiple of 32) into one group of the packed layout (missing rows become zero rows).
+void ds_q8_0_pack_group(const void *blocks, int64_t rows, int64_t columns, void *group);
 
-/// Which implementation the q8_0 kernels use on this CPU: "avx512vnni", "avx2" or "scalar".
+/// Writes row `row` of a packed matrix as f32 (`columns` floats).
+void ds_q8_0_unpack_row(const void *packed, int64_t columns, int64_t row, float *y);
+
+/// y[t * y_stride + r] = W[r] . x_t for the rows r of groups [group_begin, group_end) (rows
+/// past `rows`, the padding, are not written) and tokens t in [0, tokens). Token t's
+/// activations start at x.scales/x.offsets + t * columns / 32 and x.values + t * columns.
+void ds_matmul_q8_0(const void *packed, int64_t rows, int64_t columns, int64_t group_begin, int64_t group_end,
+                    ds_q8_activations x, int64_t tokens, float *y, int64_t y_stride);
+
+/// Which implementation the q8_0 kernels use on this CPU: "avx512vnni", "avx2" or "portable".
 const char *ds_q8_0_implementation(void);
 
-/// Asks the CPU to start loading the cache lines of [start, start + bytes) (read, keep in
-/// all cache levels): decode streams weights row by row, and short rows end before the
-/// hardware prefetcher has caught up.
-static inline void ds_prefetch(const void *start, int64_t bytes) {
-    const char *p = (const char *)start;
-    for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset, 0, 3);
-}
+/// ds_matmul_q8_0 with a named implementation (tests compare them). Returns 0 when this
+/// CPU cannot run it (nothing written), 1 otherwise.
+int ds_matmul_q8_0_using(const char *implementation, const void *packed, int64_t rows, int64_t columns,
+                         int64_t group_begin, int64_t group_end, ds_q8_activations x, int64_t tokens, float *y,
+                         int64_t y_stride);
 
 /// The CPU's spin-wait hint (x86 `pause`; nothing elsewhere).
 static inline void ds_spin_pause(void) {
