@@ -172,10 +172,34 @@ extension Model {
             job.run(heads: 0..<config.numAttentionHeads)
         }
     }
+
+    /// Attention of a prompt chunk: `tokens` queries (`queries`, one token per `config.queryDim`
+    /// floats) at positions `start, start + 1, ...`, whose keys and values are the cache's
+    /// last `tokens` rows, into `outputs`. Heads go to the pool's threads, each running every
+    /// token for its heads, so even the short contexts at a prompt's start run in parallel.
+    /// `state.attentionWeights` holds the last token's weights afterwards, as after `attend`.
+    func attendChunk(
+        _ layer: Int, start: Int, tokens: Int, queries: UnsafeMutablePointer<Float>, outputs: UnsafeMutablePointer<Float>,
+        cache: KVCache, state: RunState
+    ) {
+        let rows = cache.count
+        state.setAttendedRows(rows)
+        outputs.update(repeating: 0, count: tokens * config.queryDim)
+        var job = AttentionJob(
+            cache: Unmanaged.passUnretained(cache), query: queries, weights: state.attentionWeights.pointer,
+            output: outputs, contextLength: state.contextLength, headDim: config.headDim,
+            groupSize: config.numAttentionHeads / config.numKeyValueHeads, heads: config.numAttentionHeads,
+            window: layers[layer].window ?? Int.max, position: start, rows: rows, tokens: tokens,
+            tokenStride: config.queryDim)
+        withUnsafePointer(to: &job) { state.pool.run(chunks: config.numAttentionHeads, context: $0, AttentionJob.runChunk) }
+    }
 }
 
 /// Scaled dot-product attention of one token over a cache, for a range of heads (see
 /// `attend`); a plain struct so the pool's threads can share it without allocating.
+/// With `tokens` > 1 it is a prompt chunk's attention: tokens `0..<tokens` at positions
+/// `position + t`, queries and outputs `tokenStride` apart, whose cache rows are the last
+/// `tokens` rows; each thread runs its heads for every token in order.
 private struct AttentionJob {
     let cache: Unmanaged<KVCache>
     let query: UnsafeMutablePointer<Float>
@@ -189,10 +213,21 @@ private struct AttentionJob {
     let window: Int
     let position: Int
     let rows: Int
+    var tokens = 1
+    var tokenStride = 0
 
     static let runChunk: ThreadPool.ChunkFunction = { context, chunk, chunks in
         let job = context.assumingMemoryBound(to: AttentionJob.self).pointee
-        job.run(heads: ThreadPool.share(of: job.heads, part: chunk, parts: chunks, granule: 1))
+        let heads = ThreadPool.share(of: job.heads, part: chunk, parts: chunks, granule: 1)
+        for t in 0..<job.tokens {
+            // Token t sees the rows up to its own (later rows belong to later positions).
+            let token = AttentionJob(
+                cache: job.cache, query: job.query + t * job.tokenStride, weights: job.weights,
+                output: job.output + t * job.tokenStride, contextLength: job.contextLength, headDim: job.headDim,
+                groupSize: job.groupSize, heads: job.heads, window: job.window, position: job.position + t,
+                rows: job.rows - job.tokens + 1 + t)
+            token.run(heads: heads)
+        }
     }
 
     func run(heads range: Range<Int>) {

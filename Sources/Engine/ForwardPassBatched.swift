@@ -105,11 +105,9 @@ extension Model {
                 throw EngineError(
                     "the KV cache holds \(cache.count) rows but the run state was made for \(state.contextLength)")
             }
-            for t in 0..<n {
-                state.query.pointer.update(from: batch.query.pointer + t * qd, count: qd)
-                attend(index, position: start + t, cache: cache, state: state)
-                (batch.attentionOutput.pointer + t * qd).update(from: state.attentionOutput.pointer, count: qd)
-            }
+            attendChunk(
+                index, start: start, tokens: n, queries: batch.query.pointer, outputs: batch.attentionOutput.pointer,
+                cache: cache, state: state)
             weights.output.multiply(
                 batch.attentionOutput.pointer, xStride: qd, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool)
             addProjected(bias: weights.outputBias?.pointer)
@@ -118,11 +116,13 @@ extension Model {
             normalizeAll(weights.postAttentionNorm.pointer)
             weights.gate.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.gate.pointer, yStride: ffn, pool: pool)
             weights.up.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.up.pointer, yStride: ffn, pool: pool)
-            for t in 0..<n {
-                let g = batch.gate.pointer + t * ffn, u = batch.up.pointer + t * ffn
-                if let bias = weights.gateBias { add(bias.pointer, into: g, count: ffn) }
-                if let bias = weights.upBias { add(bias.pointer, into: u, count: ffn) }
-                swiGLU(g, u, count: ffn)
+            pool.run { chunk, chunks in  // exp per element: worth the threads
+                for t in ThreadPool.share(of: n, part: chunk, parts: chunks, granule: 1) {
+                    let g = batch.gate.pointer + t * ffn, u = batch.up.pointer + t * ffn
+                    if let bias = weights.gateBias { add(bias.pointer, into: g, count: ffn) }
+                    if let bias = weights.upBias { add(bias.pointer, into: u, count: ffn) }
+                    swiGLU(g, u, count: ffn)
+                }
             }
             weights.down.multiply(batch.gate.pointer, xStride: ffn, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool)
             addProjected(bias: weights.downBias?.pointer)
