@@ -168,6 +168,10 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         let dropped = session.position - keep
         let tokens = session.tokens.suffix(keep)
         let isPrompt = session.isPromptToken.suffix(keep)
+        // Their traces are thrown away: no attention rows or logit lens for them.
+        let capture = session.capture
+        session.capture = []
+        defer { session.capture = capture }
         session.reset()
         for (id, prompt) in zip(tokens, isPrompt) { try session.feed(id, isPrompt: prompt) }
         return dropped
