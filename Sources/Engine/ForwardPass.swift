@@ -155,30 +155,18 @@ extension Model {
     /// Scaled dot-product attention of `state.query` over the rows of `cache`, into
     /// `state.attentionOutput`; the weights stay in `state.attentionWeights`.
     func attend(_ layer: Int, position: Int, cache: KVCache, state: RunState) {
-        let rows = cache.count
-        state.setAttendedRows(rows)
-        state.attentionOutput.fill(with: 0)
-        var job = AttentionJob(
-            cache: Unmanaged.passUnretained(cache), query: state.query.pointer, weights: state.attentionWeights.pointer,
-            output: state.attentionOutput.pointer, contextLength: state.contextLength, headDim: config.headDim,
-            groupSize: config.numAttentionHeads / config.numKeyValueHeads, heads: config.numAttentionHeads,
-            window: layers[layer].window ?? Int.max, position: position, rows: rows)
-        // Heads are independent (each writes its own weights row and output slice): over a
-        // long context (a prompt chunk), split them over the pool's threads.
-        let pool = state.pool
-        if pool.threads > 1, rows * config.numAttentionHeads * config.headDim >= 32_768 {
-            withUnsafePointer(to: &job) { pool.run(chunks: config.numAttentionHeads, context: $0, AttentionJob.runChunk) }
-        } else {
-            job.run(heads: 0..<config.numAttentionHeads)
-        }
+        attend(
+            layer, start: position, tokens: 1, queries: state.query.pointer, outputs: state.attentionOutput.pointer,
+            cache: cache, state: state)
     }
 
-    /// Attention of a prompt chunk: `tokens` queries (`queries`, one token per `config.queryDim`
-    /// floats) at positions `start, start + 1, ...`, whose keys and values are the cache's
-    /// last `tokens` rows, into `outputs`. Heads go to the pool's threads, each running every
-    /// token for its heads, so even the short contexts at a prompt's start run in parallel.
-    /// `state.attentionWeights` holds the last token's weights afterwards, as after `attend`.
-    func attendChunk(
+    /// Attention of `tokens` queries (one per `config.queryDim` floats from `queries`) at
+    /// positions `start, start + 1, ...`, whose keys and values are the cache's last `tokens`
+    /// rows, into `outputs`; `state.attentionWeights` keeps the last token's weights.
+    /// Heads are independent (each writes its own weights row and output slice), so they go
+    /// to the pool's threads for a prompt chunk, each thread running every token for its
+    /// heads, and for one token over a long context; for a short one the hand-off costs more.
+    func attend(
         _ layer: Int, start: Int, tokens: Int, queries: UnsafeMutablePointer<Float>, outputs: UnsafeMutablePointer<Float>,
         cache: KVCache, state: RunState
     ) {
@@ -186,69 +174,68 @@ extension Model {
         state.setAttendedRows(rows)
         outputs.update(repeating: 0, count: tokens * config.queryDim)
         var job = AttentionJob(
-            cache: Unmanaged.passUnretained(cache), query: queries, weights: state.attentionWeights.pointer,
-            output: outputs, contextLength: state.contextLength, headDim: config.headDim,
+            cache: Unmanaged.passUnretained(cache), queries: queries, weights: state.attentionWeights.pointer,
+            outputs: outputs, contextLength: state.contextLength, headDim: config.headDim, queryDim: config.queryDim,
             groupSize: config.numAttentionHeads / config.numKeyValueHeads, heads: config.numAttentionHeads,
-            window: layers[layer].window ?? Int.max, position: start, rows: rows, tokens: tokens,
-            tokenStride: config.queryDim)
-        withUnsafePointer(to: &job) { state.pool.run(chunks: config.numAttentionHeads, context: $0, AttentionJob.runChunk) }
+            window: layers[layer].window ?? Int.max, start: start, tokens: tokens, rows: rows)
+        let pool = state.pool
+        if pool.threads > 1, tokens > 1 || rows * config.numAttentionHeads * config.headDim >= 32_768 {
+            withUnsafePointer(to: &job) { pool.run(chunks: config.numAttentionHeads, context: $0, AttentionJob.runChunk) }
+        } else {
+            job.run(heads: 0..<config.numAttentionHeads)
+        }
     }
 }
 
-/// Scaled dot-product attention of one token over a cache, for a range of heads (see
-/// `attend`); a plain struct so the pool's threads can share it without allocating.
-/// With `tokens` > 1 it is a prompt chunk's attention: tokens `0..<tokens` at positions
-/// `position + t`, queries and outputs `tokenStride` apart, whose cache rows are the last
-/// `tokens` rows; each thread runs its heads for every token in order.
+/// Scaled dot-product attention of `tokens` consecutive tokens over a cache whose last
+/// `tokens` rows are theirs, for a range of heads (see `attend`); a plain struct so the
+/// pool's threads can share it without allocating.
 private struct AttentionJob {
     let cache: Unmanaged<KVCache>
-    let query: UnsafeMutablePointer<Float>
+    /// Token t's query and output start `t * queryDim` floats in.
+    let queries: UnsafeMutablePointer<Float>
     let weights: UnsafeMutablePointer<Float>
-    let output: UnsafeMutablePointer<Float>
+    let outputs: UnsafeMutablePointer<Float>
     let contextLength: Int
     let headDim: Int
+    let queryDim: Int
     let groupSize: Int
     let heads: Int
     /// Keys at positions k with position - k >= window are invisible (Int.max: no window).
     let window: Int
-    let position: Int
+    /// Position of token 0.
+    let start: Int
+    let tokens: Int
     let rows: Int
-    var tokens = 1
-    var tokenStride = 0
 
     static let runChunk: ThreadPool.ChunkFunction = { context, chunk, chunks in
         let job = context.assumingMemoryBound(to: AttentionJob.self).pointee
-        let heads = ThreadPool.share(of: job.heads, part: chunk, parts: chunks, granule: 1)
-        for t in 0..<job.tokens {
-            // Token t sees the rows up to its own (later rows belong to later positions).
-            let token = AttentionJob(
-                cache: job.cache, query: job.query + t * job.tokenStride, weights: job.weights,
-                output: job.output + t * job.tokenStride, contextLength: job.contextLength, headDim: job.headDim,
-                groupSize: job.groupSize, heads: job.heads, window: job.window, position: job.position + t,
-                rows: job.rows - job.tokens + 1 + t)
-            token.run(heads: heads)
-        }
+        job.run(heads: ThreadPool.share(of: job.heads, part: chunk, parts: chunks, granule: 1))
     }
 
     func run(heads range: Range<Int>) {
         let cache = self.cache.takeUnretainedValue()
         let scale = 1 / Float(headDim).squareRoot()
-        for head in range {
-            let query = self.query + head * headDim
-            let kvOffset = (head / groupSize) * headDim
-            let weights = self.weights + head * contextLength
-            for row in 0..<rows {
-                let keyPosition = cache.position(ofRow: row)
-                let visible = keyPosition <= position && position - keyPosition < window
-                weights[row] =
-                    visible
-                    ? dotF32(cache.key(row) + kvOffset, query, count: headDim) * scale
-                    : -Float.infinity
-            }
-            softmax(weights, count: rows)
-            let output = self.output + head * headDim
-            for row in 0..<rows where weights[row] != 0 {
-                addScaled(cache.value(row) + kvOffset, scale: weights[row], into: output, count: headDim)
+        for t in 0..<tokens {
+            // Token t sees the rows up to its own (later rows belong to later positions).
+            let position = start + t, rows = self.rows - tokens + 1 + t
+            for head in range {
+                let query = queries + t * queryDim + head * headDim
+                let kvOffset = (head / groupSize) * headDim
+                let weights = self.weights + head * contextLength
+                for row in 0..<rows {
+                    let keyPosition = cache.position(ofRow: row)
+                    let visible = keyPosition <= position && position - keyPosition < window
+                    weights[row] =
+                        visible
+                        ? dotF32(cache.key(row) + kvOffset, query, count: headDim) * scale
+                        : -Float.infinity
+                }
+                softmax(weights, count: rows)
+                let output = outputs + t * queryDim + head * headDim
+                for row in 0..<rows where weights[row] != 0 {
+                    addScaled(cache.value(row) + kvOffset, scale: weights[row], into: output, count: headDim)
+                }
             }
         }
     }

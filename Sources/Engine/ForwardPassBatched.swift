@@ -105,7 +105,7 @@ extension Model {
                 throw EngineError(
                     "the KV cache holds \(cache.count) rows but the run state was made for \(state.contextLength)")
             }
-            attendChunk(
+            attend(
                 index, start: start, tokens: n, queries: batch.query.pointer, outputs: batch.attentionOutput.pointer,
                 cache: cache, state: state)
             weights.output.multiply(

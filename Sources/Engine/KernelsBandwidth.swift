@@ -31,7 +31,7 @@ public enum MemoryBandwidth {
         return Double(byteCount) / times[times.count / 2]
     }
 
-    /// Sum of `count` floats with eight independent SIMD accumulators (load-bound).
+    /// Sum of `count` floats with four independent SIMD accumulators (load-bound).
     private static func readSum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         let raw = UnsafeRawPointer(x)
         var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16()

@@ -19,7 +19,8 @@ import CKernels
 /// milliseconds; the caller then simply does the whole job instead of waiting for it.
 ///
 /// `run` must be called from one thread at a time (the owner of the RunState that holds
-/// the pool). It hands out no heap memory: the body is borrowed for the call's duration.
+/// the pool). The function-and-context form allocates nothing; the closure form is
+/// borrowed for the call's duration but costs one small allocation to publish.
 public final class ThreadPool: @unchecked Sendable {
     /// Threads that work on a job, the caller included.
     public let threads: Int
@@ -116,24 +117,22 @@ public final class ThreadPool: @unchecked Sendable {
     /// Publishes a job of `chunks` chunks (body or function set), works on it, and waits
     /// until every chunk is done.
     private func publishAndWork(chunks: Int) {
-        do {
-            done.store(0, ordering: .relaxed)
-            let generation = ((job.load(ordering: .relaxed) >> (2 * Self.chunkBits)) &+ 1) & Self.generationMask
-            let published = (generation << (2 * Self.chunkBits)) | (UInt64(chunks) << Self.chunkBits)
-            job.store(published, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                wakeup.lock()
-                wakeup.broadcast()
-                wakeup.unlock()
-            }
-            work(generation: generation)
-            // A worker that holds a chunk but lost its core to another process would keep
-            // us spinning for a whole time slice; after a short spin, yield the core to it.
-            var spins = 0
-            while done.load(ordering: .acquiring) < chunks {
-                spins += 1
-                if spins < 4096 { ds_spin_pause() } else { sched_yield() }
-            }
+        done.store(0, ordering: .relaxed)
+        let generation = ((job.load(ordering: .relaxed) >> (2 * Self.chunkBits)) &+ 1) & Self.generationMask
+        let published = (generation << (2 * Self.chunkBits)) | (UInt64(chunks) << Self.chunkBits)
+        job.store(published, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            wakeup.lock()
+            wakeup.broadcast()
+            wakeup.unlock()
+        }
+        work(generation: generation)
+        // A worker that holds a chunk but lost its core to another process would keep
+        // us spinning for a whole time slice; after a short spin, yield the core to it.
+        var spins = 0
+        while done.load(ordering: .acquiring) < chunks {
+            spins += 1
+            if spins < 4096 { ds_spin_pause() } else { sched_yield() }
         }
     }
 

@@ -172,32 +172,15 @@ public final class WeightMatrix: Sendable {
         // Threads get a plain struct and a C function, not a closure: a closure published
         // to other threads costs a heap allocation, and a token must allocate nothing.
         if format == .q8_0 {
-            let blocks = columns / WeightFormat.q8BlockSize
-            withUnsafeTemporaryAllocation(of: Int8.self, capacity: tokens * columns) { values in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: tokens * blocks) { scales in
-                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: tokens * blocks) { offsets in
-                        guard let values = values.baseAddress, let scales = scales.baseAddress,
-                            let offsets = offsets.baseAddress
-                        else { return }
-                        let activations = ds_q8_activations(scales: scales, values: values, offsets: offsets)
-                        for t in 0..<tokens {
-                            ds_quantize_activations(
-                                x + t * xStride,
-                                ds_q8_activations(
-                                    scales: scales + t * blocks, values: values + t * columns, offsets: offsets + t * blocks),
-                                Int64(columns))
-                        }
-                        if parallel, let pool {
-                            var job = ProductJob(
-                                format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
-                                activations: activations, tokens: tokens, y: y, yStride: yStride)
-                            withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
-                        } else {
-                            Self.q8Groups(
-                                0..<groups, weights, rows: rows, columns: columns, activations, tokens: tokens, y,
-                                yStride: yStride)
-                        }
-                    }
+            withQuantised(x, xStride: xStride, tokens: tokens) { activations in
+                if parallel, let pool {
+                    var job = ProductJob(
+                        format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
+                        activations: activations, tokens: tokens, y: y, yStride: yStride)
+                    withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
+                } else {
+                    Self.q8Groups(
+                        0..<groups, weights, rows: rows, columns: columns, activations, tokens: tokens, y, yStride: yStride)
                 }
             }
         } else if parallel, let pool {
@@ -207,6 +190,31 @@ public final class WeightMatrix: Sendable {
             withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
         } else {
             Self.floatRows(0..<rows, format, weights, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
+        }
+    }
+
+    /// Calls `body` with the `tokens` inputs quantised for the q8_0 kernels (per token: a
+    /// scale and an offset per block of 32, then the int8 values), in one scratch area on
+    /// the stack: decode allocates nothing.
+    private func withQuantised(
+        _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, _ body: (ds_q8_activations) -> Void
+    ) {
+        let blocks = tokens * (columns / WeightFormat.q8BlockSize)
+        let byteCount = blocks * (MemoryLayout<Float>.stride + MemoryLayout<Int32>.stride) + tokens * columns
+        withUnsafeTemporaryAllocation(byteCount: byteCount, alignment: 64) { scratch in
+            guard let base = scratch.baseAddress else { return }
+            let scales = base.bindMemory(to: Float.self, capacity: blocks)
+            let offsets = (base + blocks * 4).bindMemory(to: Int32.self, capacity: blocks)
+            let values = (base + blocks * 8).bindMemory(to: Int8.self, capacity: tokens * columns)
+            let perToken = columns / WeightFormat.q8BlockSize
+            for t in 0..<tokens {
+                ds_quantize_activations(
+                    x + t * xStride,
+                    ds_q8_activations(
+                        scales: scales + t * perToken, values: values + t * columns, offsets: offsets + t * perToken),
+                    Int64(columns))
+            }
+            body(ds_q8_activations(scales: scales, values: values, offsets: offsets))
         }
     }
 
@@ -310,11 +318,4 @@ public final class WeightVector: Sendable {
 
     public var pointer: UnsafePointer<Float> { UnsafePointer(storage.floats()) }
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
-}
-
-/// Builds weight matrices from raw f32 bytes outside the engine (benchmarks).
-public enum WeightMatrixFactory {
-    public static func float32(rows: Int, columns: Int, bytes: UnsafeRawBufferPointer) throws -> WeightMatrix {
-        try WeightMatrix(name: "matrix", rows: rows, columns: columns, format: .f32, bytes: bytes)
-    }
 }

@@ -216,9 +216,7 @@ struct BenchCommand: ParsableCommand {
         for (rows, columns) in shapes {
             var random = SeededRandom(seed: 1)
             let values = (0..<(rows * columns)).map { _ in random.nextUnitFloat() - 0.5 }
-            let base = try values.withUnsafeBytes {
-                try WeightMatrixFactory.float32(rows: rows, columns: columns, bytes: $0)
-            }
+            let base = try WeightMatrix.float32(name: "matrix", rows: rows, columns: columns, values: values)
             let x = try FloatVector(count: columns)
             for i in 0..<columns { x[i] = random.nextUnitFloat() - 0.5 }
             let y = try FloatVector(count: rows)

@@ -120,8 +120,8 @@ public struct LoRATable: Sendable {
 }
 
 extension WeightMatrix {
-    /// An f32 matrix from values in memory (converted weights, LoRA factors).
-    static func float32(name: String, rows: Int, columns: Int, values: [Float]) throws -> WeightMatrix {
+    /// An f32 matrix from values in memory (converted weights, LoRA factors, benchmarks).
+    public static func float32(name: String, rows: Int, columns: Int, values: [Float]) throws -> WeightMatrix {
         try values.withUnsafeBytes { bytes in
             try WeightMatrix(name: name, rows: rows, columns: columns, dtype: .f32, bytes: bytes)
         }
