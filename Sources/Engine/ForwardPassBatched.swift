@@ -18,6 +18,9 @@ public final class PrefillState {
     let projected: FloatVector
     let gate: FloatVector
     let up: FloatVector
+    /// One input of the chunk transposed for the f32/f16/bf16 products (PackedInputs),
+    /// shared by the products that read it (q, k, v; gate, up).
+    let packedInputs: FloatVector
 
     public init(config: ModelConfig, chunk: Int = 64) throws {
         self.chunk = max(1, chunk)
@@ -31,6 +34,15 @@ public final class PrefillState {
         projected = try FloatVector(count: n * config.hiddenSize)
         gate = try FloatVector(count: n * config.intermediateSize)
         up = try FloatVector(count: n * config.intermediateSize)
+        let widest = max(config.hiddenSize, config.queryDim, config.intermediateSize)
+        packedInputs = try FloatVector(count: PackedInputs.count(tokens: n, columns: widest))
+    }
+
+    /// Transposes `tokens` inputs of `columns` floats (x + t * columns) into `packedInputs`
+    /// for `matrix`'s products; nil for q8_0 weights, which quantise their inputs instead.
+    func pack(_ x: UnsafePointer<Float>, columns: Int, tokens: Int, for matrix: WeightMatrix) -> PackedInputs? {
+        guard matrix.format != .q8_0 else { return nil }
+        return PackedInputs.pack(x, xStride: columns, tokens: tokens, columns: columns, into: packedInputs.pointer)
     }
 }
 
@@ -85,9 +97,13 @@ extension Model {
             let cache = caches[index]
             // Attention: norms, q/k/v for the whole chunk, rotary and cache rows per token.
             normalizeAll(weights.inputNorm.pointer)
-            weights.query.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.query.pointer, yStride: qd, pool: pool)
-            weights.key.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.key.pointer, yStride: kvd, pool: pool)
-            weights.value.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.value.pointer, yStride: kvd, pool: pool)
+            var packed = batch.pack(batch.normed.pointer, columns: d, tokens: n, for: weights.query)
+            weights.query.multiply(
+                batch.normed.pointer, xStride: d, tokens: n, into: batch.query.pointer, yStride: qd, pool: pool, packed: packed)
+            weights.key.multiply(
+                batch.normed.pointer, xStride: d, tokens: n, into: batch.key.pointer, yStride: kvd, pool: pool, packed: packed)
+            weights.value.multiply(
+                batch.normed.pointer, xStride: d, tokens: n, into: batch.value.pointer, yStride: kvd, pool: pool, packed: packed)
             for t in 0..<n {
                 let position = start + t
                 let q = batch.query.pointer + t * qd, k = batch.key.pointer + t * kvd, v = batch.value.pointer + t * kvd
@@ -108,14 +124,19 @@ extension Model {
             attend(
                 index, start: start, tokens: n, queries: batch.query.pointer, outputs: batch.attentionOutput.pointer,
                 cache: cache, state: state)
+            packed = batch.pack(batch.attentionOutput.pointer, columns: qd, tokens: n, for: weights.output)
             weights.output.multiply(
-                batch.attentionOutput.pointer, xStride: qd, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool)
+                batch.attentionOutput.pointer, xStride: qd, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool,
+                packed: packed)
             addProjected(bias: weights.outputBias?.pointer)
 
             // MLP.
             normalizeAll(weights.postAttentionNorm.pointer)
-            weights.gate.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.gate.pointer, yStride: ffn, pool: pool)
-            weights.up.multiply(batch.normed.pointer, xStride: d, tokens: n, into: batch.up.pointer, yStride: ffn, pool: pool)
+            packed = batch.pack(batch.normed.pointer, columns: d, tokens: n, for: weights.gate)
+            weights.gate.multiply(
+                batch.normed.pointer, xStride: d, tokens: n, into: batch.gate.pointer, yStride: ffn, pool: pool, packed: packed)
+            weights.up.multiply(
+                batch.normed.pointer, xStride: d, tokens: n, into: batch.up.pointer, yStride: ffn, pool: pool, packed: packed)
             pool.run { chunk, chunks in  // exp per element: worth the threads
                 for t in ThreadPool.share(of: n, part: chunk, parts: chunks, granule: 1) {
                     let g = batch.gate.pointer + t * ffn, u = batch.up.pointer + t * ffn
@@ -124,7 +145,9 @@ extension Model {
                     swiGLU(g, u, count: ffn)
                 }
             }
-            weights.down.multiply(batch.gate.pointer, xStride: ffn, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool)
+            packed = batch.pack(batch.gate.pointer, columns: ffn, tokens: n, for: weights.down)
+            weights.down.multiply(
+                batch.gate.pointer, xStride: ffn, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool, packed: packed)
             addProjected(bias: weights.downBias?.pointer)
         }
     }

@@ -1,4 +1,9 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How a weight matrix is stored in memory.
 ///
@@ -161,9 +166,12 @@ public final class WeightMatrix: Sendable {
 
     /// Y[t] = W X[t] for `tokens` inputs: X[t] starts at `x + t * xStride`, Y[t] at
     /// `y + t * yStride`. The weights are streamed once for all tokens (prompt processing).
+    ///
+    /// `packed`, when given, holds the same inputs already transposed for ds_gemm_float
+    /// (`PrefillState.pack`), so products that share an input transpose it once.
     public func multiply(
         _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
-        pool: ThreadPool? = nil
+        pool: ThreadPool? = nil, packed: PackedInputs? = nil
     ) {
         let weights = UnsafeRawPointer(storage.pointer)
         let rows = rows, columns = columns, format = format
@@ -183,13 +191,43 @@ public final class WeightMatrix: Sendable {
                         0..<groups, weights, rows: rows, columns: columns, activations, tokens: tokens, y, yStride: yStride)
                 }
             }
+        } else if tokens >= PackedInputs.minimumTokens, PackedInputs.kernelRuns {
+            let run = { (packed: UnsafePointer<Float>) in
+                if parallel, let pool {
+                    var job = ProductJob(
+                        format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
+                        packedInputs: packed, tokens: tokens, y: y, yStride: yStride)
+                    withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
+                } else {
+                    Self.packedRows(0..<rows, format, weights, columns: columns, packed, tokens: tokens, y, yStride: yStride)
+                }
+            }
+            if let packed, packed.tokens == tokens, packed.columns == columns {
+                run(packed.pointer)
+            } else {
+                withPackedInputs(x, xStride: xStride, tokens: tokens, run)
+            }
         } else if parallel, let pool {
             var job = ProductJob(
                 format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
-                activations: nil, tokens: tokens, y: y, yStride: yStride)
+                tokens: tokens, y: y, yStride: yStride)
             withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
         } else {
             Self.floatRows(0..<rows, format, weights, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
+        }
+    }
+
+    /// Calls `body` with the `tokens` inputs transposed for ds_gemm_float, in a temporary
+    /// buffer (prompts pass `packed` instead, transposed once into PrefillState's scratch).
+    private func withPackedInputs(
+        _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, _ body: (UnsafePointer<Float>) -> Void
+    ) {
+        let count = PackedInputs.count(tokens: tokens, columns: columns)
+        withUnsafeTemporaryAllocation(byteCount: count * MemoryLayout<Float>.stride, alignment: 64) { scratch in
+            guard let raw = scratch.baseAddress else { return }
+            let base = raw.bindMemory(to: Float.self, capacity: count)
+            ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), Int64(columns), base)
+            body(base)
         }
     }
 
@@ -227,7 +265,9 @@ public final class WeightMatrix: Sendable {
         var x: UnsafePointer<Float>
         var xStride: Int
         /// q8_0: the quantised activations.
-        var activations: ds_q8_activations?
+        var activations: ds_q8_activations? = nil
+        /// f32/f16/bf16 prompts: the inputs transposed for ds_gemm_float.
+        var packedInputs: UnsafePointer<Float>? = nil
         var tokens: Int
         var y: UnsafeMutablePointer<Float>
         var yStride: Int
@@ -240,6 +280,10 @@ public final class WeightMatrix: Sendable {
                 WeightMatrix.q8Groups(
                     ThreadPool.share(of: groups, part: chunk, parts: chunks), job.weights, rows: job.rows,
                     columns: job.columns, activations, tokens: job.tokens, job.y, yStride: job.yStride)
+            } else if let packed = job.packedInputs {
+                WeightMatrix.packedRows(
+                    ThreadPool.share(of: job.rows, part: chunk, parts: chunks), job.format, job.weights,
+                    columns: job.columns, packed, tokens: job.tokens, job.y, yStride: job.yStride)
             } else {
                 let range = ThreadPool.share(of: job.rows, part: chunk, parts: chunks)
                 WeightMatrix.floatRows(
@@ -257,6 +301,21 @@ public final class WeightMatrix: Sendable {
         ds_matmul_q8_0(
             weights, Int64(rows), Int64(columns), Int64(groups.lowerBound), Int64(groups.upperBound), activations,
             Int64(tokens), y, Int64(yStride))
+    }
+
+    fileprivate static func packedRows(
+        _ range: Range<Int>, _ format: WeightFormat, _ weights: UnsafeRawPointer, columns: Int,
+        _ packed: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        let code: Int32 = switch format {
+        case .f32: DS_GEMM_F32
+        case .f16: DS_GEMM_F16
+        case .bf16: DS_GEMM_BF16
+        case .q8_0: preconditionFailure("q8_0 products go through ds_matmul_q8_0")
+        }
+        _ = ds_gemm_float(
+            code, weights, Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), packed, Int64(tokens), y,
+            Int64(yStride))
     }
 
     fileprivate static func floatRows(
@@ -285,6 +344,34 @@ public final class WeightMatrix: Sendable {
         case .bf16: widen(dtype: .bf16, start, into: destination, count: columns)
         case .q8_0: ds_q8_0_unpack_row(storage.pointer, Int64(columns), Int64(index), destination)
         }
+    }
+}
+
+/// Inputs transposed into ds_gemm_float's layout (tokens in the vector lanes): f32, f16
+/// and bf16 products of `minimumTokens` or more run the C kernel on it, with no horizontal
+/// sums and each weight widened once per product instead of once per 4 tokens.
+public struct PackedInputs {
+    let pointer: UnsafePointer<Float>
+    let tokens: Int
+    let columns: Int
+
+    static let minimumTokens = 16
+    /// AVX-512 CPUs; elsewhere the Swift tiles (`matrixMatrix`) run.
+    static let kernelRuns = ds_gemm_float_available() != 0 && getenv("DS_GEMM") == nil
+
+    /// Floats a buffer for `tokens` x `columns` inputs needs.
+    static func count(tokens: Int, columns: Int) -> Int {
+        Int(ds_gemm_inputs_count(Int64(tokens), Int64(columns)))
+    }
+
+    /// Transposes `tokens` inputs (x + t * xStride) into `buffer` (at least `count` floats);
+    /// nil where the products would not use it.
+    static func pack(
+        _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, columns: Int, into buffer: UnsafeMutablePointer<Float>
+    ) -> PackedInputs? {
+        guard tokens >= minimumTokens, kernelRuns else { return nil }
+        ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), Int64(columns), buffer)
+        return PackedInputs(pointer: buffer, tokens: tokens, columns: columns)
     }
 }
 

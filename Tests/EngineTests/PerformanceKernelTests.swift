@@ -50,6 +50,62 @@ import Testing
         }
     }
 
+    /// Prompt-sized f32/f16/bf16 products (16 tokens or more: ds_gemm_float on AVX-512 CPUs)
+    /// against a double-precision sum over the stored weights. The shapes cover a tile of
+    /// fewer than 6 rows, more than one 48-row span, rows longer than one 2048-column block,
+    /// odd columns, and token counts that leave part of a 16-lane group or a 64-token pass.
+    /// Threads, and inputs packed beforehand (as PrefillState shares them), give identical sums.
+    @Test(arguments: [WeightFormat.f32, .f16, .bf16])
+    func promptProductsMatchADoubleReference(format: WeightFormat) throws {
+        let pool = ThreadPool(threads: 2)
+        for (rows, columns, tokens) in [(5, 40, 16), (53, 2100, 20), (100, 37, 70), (97, 96, 130)] {
+            let matrix = try Self.matrix(Self.randomValues(rows * columns, seed: 11), rows: rows, columns: columns, format)
+            var stored = [Float](repeating: 0, count: rows * columns)
+            stored.withUnsafeMutableBufferPointer { w in
+                for r in 0..<rows { matrix.row(r, into: w.baseAddress! + r * columns) }
+            }
+            let stride = columns + 3  // inputs need not be packed rows
+            let x = Self.randomValues(tokens * stride, seed: 5)
+            var single = [Float](repeating: .nan, count: tokens * rows)
+            var threaded = single, prepacked = single
+            var scratch = [Float](repeating: .nan, count: PackedInputs.count(tokens: tokens, columns: columns))
+            x.withUnsafeBufferPointer { xs in
+                let base = xs.baseAddress!
+                single.withUnsafeMutableBufferPointer {
+                    matrix.multiply(base, xStride: stride, tokens: tokens, into: $0.baseAddress!, yStride: rows)
+                }
+                threaded.withUnsafeMutableBufferPointer {
+                    matrix.multiply(base, xStride: stride, tokens: tokens, into: $0.baseAddress!, yStride: rows, pool: pool)
+                }
+                scratch.withUnsafeMutableBufferPointer { buffer in
+                    let packed = PackedInputs.pack(
+                        base, xStride: stride, tokens: tokens, columns: columns, into: buffer.baseAddress!)
+                    #expect((packed != nil) == PackedInputs.kernelRuns)
+                    prepacked.withUnsafeMutableBufferPointer {
+                        matrix.multiply(
+                            base, xStride: stride, tokens: tokens, into: $0.baseAddress!, yStride: rows, pool: pool,
+                            packed: packed)
+                    }
+                }
+            }
+            #expect(single == threaded, "\(format) \(rows)x\(columns), \(tokens) tokens")
+            #expect(single == prepacked, "\(format) \(rows)x\(columns), \(tokens) tokens")
+            var worst = 0.0
+            for t in 0..<tokens {
+                for r in 0..<rows {
+                    var sum = 0.0, magnitude = 0.0
+                    for c in 0..<columns {
+                        let term = Double(stored[r * columns + c]) * Double(x[t * stride + c])
+                        sum += term
+                        magnitude += abs(term)
+                    }
+                    worst = max(worst, abs(Double(single[t * rows + r]) - sum) / magnitude)
+                }
+            }
+            #expect(worst < 2e-6, "\(format) \(rows)x\(columns), \(tokens) tokens: relative error \(worst)")
+        }
+    }
+
     /// q8_0 is GGUF's block_q8_0: 34 bytes per 32 weights, an f16 scale then int8 values,
     /// and a row reads back as scale x value.
     /// Loading drops each tensor's mapped pages after copying it; a tensor read again later

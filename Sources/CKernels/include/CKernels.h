@@ -64,6 +64,30 @@ int ds_matmul_q8_0_using(const char *implementation, const void *packed, int64_t
                          int64_t group_begin, int64_t group_end, ds_q8_activations x, int64_t tokens, float *y,
                          int64_t y_stride);
 
+// MARK: - Prompt products for f32, f16 and bf16 weights (gemm_float.c)
+
+/// Weight formats of ds_gemm_float.
+#define DS_GEMM_F32 0
+#define DS_GEMM_F16 1
+#define DS_GEMM_BF16 2
+
+/// Floats ds_gemm_pack_inputs writes: `columns` x `tokens` rounded up to 16.
+int64_t ds_gemm_inputs_count(int64_t tokens, int64_t columns);
+
+/// Transposes `tokens` inputs (token t's `columns` floats at x + t * x_stride) to column-major
+/// `xt`, tokens in the lanes: xt[c * padded + t], padded = tokens rounded up to 16, the padding
+/// zero. One layout serves every row of a product.
+void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t columns, float *xt);
+
+/// y[t * y_stride + r] = W[r] . x_t for rows r in [row_begin, row_end) of a row-major
+/// `format` matrix of `columns` columns and the tokens packed in `xt`. AVX-512 only: returns
+/// 0 (nothing written) on a CPU without it, 1 otherwise.
+int ds_gemm_float(int format, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
+                  const float *xt, int64_t tokens, float *y, int64_t y_stride);
+
+/// Whether ds_gemm_float runs on this CPU.
+int ds_gemm_float_available(void);
+
 /// The CPU's spin-wait hint (x86 `pause`; nothing elsewhere).
 static inline void ds_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
