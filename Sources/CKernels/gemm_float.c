@@ -17,13 +17,16 @@
 /// the GROUPS input vectors of a column: 28 of the 32 registers.
 #define ROWS 6
 #define GROUPS 4
-/// Columns per pass over a tile: ROWS rows of this many widened weights (48 KiB) stay in
-/// L1/L2; longer rows are summed in several passes.
-#define BLOCK 2048
 /// Tokens per pass: GROUPS vectors.
 #define TOKEN_BLOCK (GROUPS * LANES)
-/// Rows whose sums are gathered in an L1 buffer (tokens x SPAN) before they go to y: y's
-/// rows are often 2^k floats apart, and scattering straight into them hit one cache set.
+#ifndef BLOCK
+/// Columns per pass: the inputs of a block (BLOCK x 64 tokens, 64 KiB) stay in L2 and the
+/// widened weights of a tile (6 x BLOCK) in L1, whatever the row length.
+#define BLOCK 256
+#endif
+/// Rows whose sums are kept in an L1 buffer (SPAN x 64 tokens, 12 KiB) over all the blocks
+/// of columns, then written to y token by token as contiguous runs: y's rows are often 2^k
+/// floats apart, and scattering into them directly kept hitting one cache set.
 #define SPAN (ROWS * 8)
 
 int64_t ds_gemm_inputs_count(int64_t tokens, int64_t columns) {
@@ -42,18 +45,33 @@ void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64
 #if DS_X86
 #define AVX512 __attribute__((target("avx512f,f16c,fma")))
 
+/// Cache lines of the tile that runs next, fetched while this one computes so that
+/// widening its weights does not wait on memory: `rows` runs of `lines_per_row` lines,
+/// `row_bytes` apart.
+typedef struct {
+    const char *base;
+    int64_t row_bytes;
+    int64_t lines_per_row;
+    int64_t rows;
+} upcoming;
 
-/// ROWS_N rows (widened f32, `w_stride` apart) x GROUPS_N token groups over `columns`
-/// columns. Constant ROWS_N/GROUPS_N at every call site: the compiler unrolls both loops and
-/// keeps the accumulators in registers. Meanwhile it prefetches `next_lines` cache lines
-/// from `next` (the next tile's weights), so widening them does not wait on memory.
+/// Adds one block of columns to the sums of ROWS_N rows (widened f32, `w_stride` apart) x
+/// GROUPS_N token groups, kept in `sums` (row r, token t at sums[r * TOKEN_BLOCK + t]);
+/// the first block starts them at zero. Constant ROWS_N/GROUPS_N at every call site: the
+/// compiler unrolls both loops and keeps the accumulators in registers.
 static inline __attribute__((always_inline)) AVX512 void tile(
     const float *w, int64_t w_stride, const float *xt, int64_t padded, int64_t columns, int rows_n, int groups_n,
-    const char *next, int64_t next_lines, __m512 acc[ROWS][GROUPS]) {
+    upcoming next, float *sums, int first) {
+    __m512 acc[ROWS][GROUPS];
     for (int r = 0; r < rows_n; r++)
-        for (int g = 0; g < groups_n; g++) acc[r][g] = _mm512_setzero_ps();
+        for (int g = 0; g < groups_n; g++)
+            acc[r][g] = first ? _mm512_setzero_ps() : _mm512_load_ps(sums + r * TOKEN_BLOCK + g * LANES);
+    int64_t prefetches = next.rows * next.lines_per_row, next_row = 0, next_line = 0;
     for (int64_t c = 0; c < columns; c++) {
-        if (c < next_lines) _mm_prefetch(next + c * 64, _MM_HINT_T0);
+        if (c < prefetches) {  // one line per column, row by row
+            _mm_prefetch(next.base + next_row * next.row_bytes + next_line * 64, _MM_HINT_T0);
+            if (++next_line == next.lines_per_row) { next_line = 0; next_row++; }
+        }
         __m512 x[GROUPS];
         for (int g = 0; g < groups_n; g++) x[g] = _mm512_loadu_ps(xt + c * padded + g * LANES);
         for (int r = 0; r < rows_n; r++) {
@@ -61,59 +79,39 @@ static inline __attribute__((always_inline)) AVX512 void tile(
             for (int g = 0; g < groups_n; g++) acc[r][g] = _mm512_fmadd_ps(weight, x[g], acc[r][g]);
         }
     }
+    for (int r = 0; r < rows_n; r++)
+        for (int g = 0; g < groups_n; g++) _mm512_store_ps(sums + r * TOKEN_BLOCK + g * LANES, acc[r][g]);
 }
 
-/// Writes (or, after the first block of columns, adds) a tile's sums: token t, row r goes
-/// to y[t * y_stride + r]; padding tokens are dropped. Scatters, not a store and scalar
-/// reloads: those stall on store forwarding (a 64-byte store read back 4 bytes at a time).
-static inline __attribute__((always_inline)) AVX512 void store(
-    __m512 acc[ROWS][GROUPS], int rows_n, int groups_n, int64_t tokens, float *y, int64_t y_stride, int accumulate) {
-    __m512i index = _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)y_stride));
-    for (int g = 0; g < groups_n; g++) {
-        int64_t first = g * LANES;
-        int64_t count = tokens - first < LANES ? tokens - first : LANES;
-        __mmask16 valid = (__mmask16)((1u << count) - 1);
-        for (int r = 0; r < rows_n; r++) {
-            float *out = y + first * y_stride + r;
-            __m512 sums = acc[r][g];
-            if (accumulate) sums = _mm512_add_ps(sums, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, index, out, 4));
-            _mm512_mask_i32scatter_ps(out, valid, index, sums, 4);
-        }
-    }
-}
-
-#define TILE_CASE(R, G)                                                                   \
-    case (R) * 8 + (G):                                                                   \
-        tile(w, w_stride, xt, padded, columns, R, G, next, next_lines, acc);                              \
-        store(acc, R, G, tokens, y, y_stride, accumulate);                                        \
+#define TILE_CASE(R, G)                                                      \
+    case (R) * 8 + (G):                                                      \
+        tile(w, w_stride, xt, padded, columns, R, G, next, sums, first);    \
         break;
 #define TILE_ROW(R) TILE_CASE(R, 1) TILE_CASE(R, 2) TILE_CASE(R, 3) TILE_CASE(R, 4)
 
 /// One tile with its row and group counts as constants (24 specialisations).
 static AVX512 void run_tile(
     const float *w, int64_t w_stride, const float *xt, int64_t padded, int64_t columns, int rows_n, int groups_n,
-    const char *next, int64_t next_lines, int64_t tokens, float *y, int64_t y_stride, int accumulate) {
-    __m512 acc[ROWS][GROUPS];
+    upcoming next, float *sums, int first) {
     switch (rows_n * 8 + groups_n) {
         TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4) TILE_ROW(5) TILE_ROW(6)
     default: break;
     }
 }
 
-/// Widens `count` weights of `format` (1: f16, 2: bf16) starting at `source` into `out`.
+/// Widens `count` weights of `format` (f16 or bf16) starting at `source` into `out`.
 static AVX512 void widen(int format, const void *source, int64_t count, float *out) {
     int64_t i = 0;
     if (format == DS_GEMM_F16) {
         const uint16_t *h = source;
         for (; i + LANES <= count; i += LANES)
-            _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+            _mm512_store_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
         for (; i < count; i++) out[i] = _cvtsh_ss(h[i]);
     } else {
         const uint16_t *b = source;
         for (; i + LANES <= count; i += LANES) {
             __m512i words = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(b + i)));
-            _mm512_storeu_ps(out + i, _mm512_castsi512_ps(_mm512_slli_epi32(words, 16)));
+            _mm512_store_ps(out + i, _mm512_castsi512_ps(_mm512_slli_epi32(words, 16)));
         }
         for (; i < count; i++) {
             uint32_t bits = (uint32_t)b[i] << 16;
@@ -122,62 +120,56 @@ static AVX512 void widen(int format, const void *source, int64_t count, float *o
     }
 }
 
-/// Where the tile after (row, c0) starts, in the loop order of gemm_avx512 (spans of rows,
-/// blocks of columns, tiles of rows), and how many of its cache lines to prefetch: its rows
-/// are one contiguous run only when a block holds whole rows.
-static int64_t next_tile_lines(int64_t row, int64_t c0, int64_t span, int64_t span_end, int64_t row_end,
-                               int64_t columns, size_t element, int64_t width, const char *weights,
-                               const char **next) {
-    int64_t next_row;
-    if (row + ROWS < span_end) next_row = row + ROWS;
-    else if (span_end < row_end) next_row = span_end;
-    else return 0;
-    (void)span;
-    if (c0 != 0 || width != columns) return 0;
-    int64_t rows = row_end - next_row < ROWS ? row_end - next_row : ROWS;
-    *next = weights + next_row * columns * element;
-    int64_t lines = rows * columns * (int64_t)element / 64;
-    return lines < width ? lines : width;
-}
+static inline int64_t smaller(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/// Loop order: passes of 64 tokens; spans of 48 rows; blocks of BLOCK columns; tiles of 6
+/// rows. A span's sums stay in `sums` across its blocks of columns.
 static AVX512 void gemm_avx512(
     int format, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end, const float *xt,
     int64_t tokens, float *y, int64_t y_stride) {
     int64_t padded = (tokens + LANES - 1) / LANES * LANES;
-    size_t element = format == DS_GEMM_F32 ? 4 : 2;
+    int64_t element = format == DS_GEMM_F32 ? 4 : 2, row_bytes = columns * element;
+    const char *bytes = weights;
     float widened[ROWS * BLOCK] __attribute__((aligned(64)));
-    float staged[TOKEN_BLOCK * SPAN] __attribute__((aligned(64)));
+    float sums[SPAN * TOKEN_BLOCK] __attribute__((aligned(64)));
     for (int64_t token0 = 0; token0 < tokens; token0 += TOKEN_BLOCK) {
-        int64_t block_tokens = tokens - token0 < TOKEN_BLOCK ? tokens - token0 : TOKEN_BLOCK;
-        int groups_n = (int)((block_tokens + LANES - 1) / LANES);
+        int64_t pass_tokens = smaller(tokens - token0, TOKEN_BLOCK);
+        int groups_n = (int)((pass_tokens + LANES - 1) / LANES);
         for (int64_t span = row_begin; span < row_end; span += SPAN) {
-            int64_t span_end = row_end - span < SPAN ? row_end : span + SPAN;
+            int64_t span_end = smaller(row_end, span + SPAN);
             for (int64_t c0 = 0; c0 < columns; c0 += BLOCK) {
-                int64_t width = columns - c0 < BLOCK ? columns - c0 : BLOCK;
+                int64_t width = smaller(columns - c0, BLOCK);
                 for (int64_t row = span; row < span_end; row += ROWS) {
-                    int rows_n = span_end - row < ROWS ? (int)(span_end - row) : ROWS;
-                    const float *w;
-                    int64_t w_stride;
-                    if (format == DS_GEMM_F32) {
-                        w = (const float *)weights + row * columns + c0;
-                        w_stride = columns;
-                    } else {
+                    int rows_n = (int)smaller(span_end - row, ROWS);
+                    const float *w = (const float *)(bytes + row * row_bytes + c0 * element);
+                    int64_t w_stride = columns;
+                    if (format != DS_GEMM_F32) {
                         for (int r = 0; r < rows_n; r++)
-                            widen(format, (const char *)weights + ((row + r) * columns + c0) * element, width,
-                                  widened + r * BLOCK);
+                            widen(format, bytes + (row + r) * row_bytes + c0 * element, width, widened + r * BLOCK);
                         w = widened;
                         w_stride = BLOCK;
                     }
-                    const char *next = NULL;
-                    int64_t next_lines = next_tile_lines(row, c0, span, span_end, row_end, columns, element, width,
-                                                         weights, &next);
+                    // The tile after this one: next rows of the span, else the span's next
+                    // block of columns, else the next span's first block.
+                    int64_t next_row = row + ROWS, next_c0 = c0;
+                    if (next_row >= span_end) {
+                        next_row = span;
+                        next_c0 = c0 + BLOCK;
+                        if (next_c0 >= columns) { next_row = span_end; next_c0 = 0; }
+                    }
+                    upcoming next = {bytes + next_row * row_bytes + next_c0 * element, row_bytes, 0, 0};
+                    if (next_row < row_end) {
+                        next.rows = smaller(row_end - next_row, ROWS);
+                        next.lines_per_row = (smaller(columns - next_c0, BLOCK) * element + 63) / 64;
+                    }
                     run_tile(w, w_stride, xt + c0 * padded + token0, padded, width, rows_n, groups_n, next,
-                             next_lines, block_tokens, staged + (row - span), SPAN, c0 > 0);
+                             sums + (row - span) * TOKEN_BLOCK, c0 == 0);
                 }
             }
-            // The span's sums, token by token, as contiguous runs of y.
-            for (int64_t t = 0; t < block_tokens; t++)
-                memcpy(y + (token0 + t) * y_stride + span, staged + t * SPAN, (size_t)(span_end - span) * 4);
+            for (int64_t t = 0; t < pass_tokens; t++) {
+                float *out = y + (token0 + t) * y_stride + span;
+                for (int64_t r = 0; r < span_end - span; r++) out[r] = sums[r * TOKEN_BLOCK + t];
+            }
         }
     }
 }
