@@ -33,9 +33,11 @@ int64_t ds_gemm_inputs_count(int64_t tokens, int64_t columns) {
     return (tokens + LANES - 1) / LANES * LANES * columns;
 }
 
-void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t columns, float *xt) {
+void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t columns, int64_t column_begin,
+                         int64_t column_end, float *xt) {
+    (void)columns;
     int64_t padded = (tokens + LANES - 1) / LANES * LANES;
-    for (int64_t c = 0; c < columns; c++) {
+    for (int64_t c = column_begin; c < column_end; c++) {
         float *column = xt + c * padded;
         for (int64_t t = 0; t < tokens; t++) column[t] = x[t * x_stride + c];
         for (int64_t t = tokens; t < padded; t++) column[t] = 0;

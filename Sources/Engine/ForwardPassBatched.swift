@@ -40,9 +40,12 @@ public final class PrefillState {
 
     /// Transposes `tokens` inputs of `columns` floats (x + t * columns) into `packedInputs`
     /// for `matrix`'s products; nil for q8_0 weights, which quantise their inputs instead.
-    func pack(_ x: UnsafePointer<Float>, columns: Int, tokens: Int, for matrix: WeightMatrix) -> PackedInputs? {
+    func pack(
+        _ x: UnsafePointer<Float>, columns: Int, tokens: Int, for matrix: WeightMatrix, pool: ThreadPool
+    ) -> PackedInputs? {
         guard matrix.format != .q8_0 else { return nil }
-        return PackedInputs.pack(x, xStride: columns, tokens: tokens, columns: columns, into: packedInputs.pointer)
+        return PackedInputs.pack(
+            x, xStride: columns, tokens: tokens, columns: columns, into: packedInputs.pointer, pool: pool)
     }
 }
 
@@ -79,25 +82,31 @@ extension Model {
             embedding.row(token, into: batch.hidden.pointer + t * d)
         }
         let pool = state.pool
-        // Per token of the chunk: normed = rmsNorm(hidden), and hidden += projected (+ bias).
+        // Per token of the chunk, tokens shared over the threads: normed = rmsNorm(hidden),
+        // and hidden += projected (+ bias).
+        let epsilon = config.rmsNormEps
         func normalizeAll(_ weight: UnsafePointer<Float>) {
-            for t in 0..<n {
-                rmsNorm(batch.hidden.pointer + t * d, weight: weight, epsilon: config.rmsNormEps,
-                        into: batch.normed.pointer + t * d, count: d)
+            pool.run { chunk, chunks in
+                for t in ThreadPool.share(of: n, part: chunk, parts: chunks, granule: 1) {
+                    rmsNorm(batch.hidden.pointer + t * d, weight: weight, epsilon: epsilon,
+                            into: batch.normed.pointer + t * d, count: d)
+                }
             }
         }
         func addProjected(bias: UnsafePointer<Float>?) {
-            for t in 0..<n {
-                let out = batch.projected.pointer + t * d
-                if let bias { add(bias, into: out, count: d) }
-                add(out, into: batch.hidden.pointer + t * d, count: d)
+            pool.run { chunk, chunks in
+                for t in ThreadPool.share(of: n, part: chunk, parts: chunks, granule: 1) {
+                    let out = batch.projected.pointer + t * d
+                    if let bias { add(bias, into: out, count: d) }
+                    add(out, into: batch.hidden.pointer + t * d, count: d)
+                }
             }
         }
         for (index, weights) in layers.enumerated() {
             let cache = caches[index]
             // Attention: norms, q/k/v for the whole chunk, rotary and cache rows per token.
             normalizeAll(weights.inputNorm.pointer)
-            var packed = batch.pack(batch.normed.pointer, columns: d, tokens: n, for: weights.query)
+            var packed = batch.pack(batch.normed.pointer, columns: d, tokens: n, for: weights.query, pool: pool)
             weights.query.multiply(
                 batch.normed.pointer, xStride: d, tokens: n, into: batch.query.pointer, yStride: qd, pool: pool, packed: packed)
             weights.key.multiply(
@@ -124,7 +133,7 @@ extension Model {
             attend(
                 index, start: start, tokens: n, queries: batch.query.pointer, outputs: batch.attentionOutput.pointer,
                 cache: cache, state: state)
-            packed = batch.pack(batch.attentionOutput.pointer, columns: qd, tokens: n, for: weights.output)
+            packed = batch.pack(batch.attentionOutput.pointer, columns: qd, tokens: n, for: weights.output, pool: pool)
             weights.output.multiply(
                 batch.attentionOutput.pointer, xStride: qd, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool,
                 packed: packed)
@@ -132,7 +141,7 @@ extension Model {
 
             // MLP.
             normalizeAll(weights.postAttentionNorm.pointer)
-            packed = batch.pack(batch.normed.pointer, columns: d, tokens: n, for: weights.gate)
+            packed = batch.pack(batch.normed.pointer, columns: d, tokens: n, for: weights.gate, pool: pool)
             weights.gate.multiply(
                 batch.normed.pointer, xStride: d, tokens: n, into: batch.gate.pointer, yStride: ffn, pool: pool, packed: packed)
             weights.up.multiply(
@@ -145,7 +154,7 @@ extension Model {
                     swiGLU(g, u, count: ffn)
                 }
             }
-            packed = batch.pack(batch.gate.pointer, columns: ffn, tokens: n, for: weights.down)
+            packed = batch.pack(batch.gate.pointer, columns: ffn, tokens: n, for: weights.down, pool: pool)
             weights.down.multiply(
                 batch.gate.pointer, xStride: ffn, tokens: n, into: batch.projected.pointer, yStride: d, pool: pool, packed: packed)
             addProjected(bias: weights.downBias?.pointer)

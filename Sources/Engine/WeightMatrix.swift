@@ -226,7 +226,7 @@ public final class WeightMatrix: Sendable {
         withUnsafeTemporaryAllocation(byteCount: count * MemoryLayout<Float>.stride, alignment: 64) { scratch in
             guard let raw = scratch.baseAddress else { return }
             let base = raw.bindMemory(to: Float.self, capacity: count)
-            ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), Int64(columns), base)
+            ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), Int64(columns), 0, Int64(columns), base)
             body(base)
         }
     }
@@ -364,13 +364,22 @@ public struct PackedInputs {
         Int(ds_gemm_inputs_count(Int64(tokens), Int64(columns)))
     }
 
-    /// Transposes `tokens` inputs (x + t * xStride) into `buffer` (at least `count` floats);
-    /// nil where the products would not use it.
+    /// Transposes `tokens` inputs (x + t * xStride) into `buffer` (at least `count` floats),
+    /// columns shared over `pool`'s threads; nil where the products would not use it.
     static func pack(
-        _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, columns: Int, into buffer: UnsafeMutablePointer<Float>
+        _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, columns: Int, into buffer: UnsafeMutablePointer<Float>,
+        pool: ThreadPool? = nil
     ) -> PackedInputs? {
         guard tokens >= minimumTokens, kernelRuns else { return nil }
-        ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), Int64(columns), buffer)
+        let pack = { (range: Range<Int>) in
+            ds_gemm_pack_inputs(
+                x, Int64(xStride), Int64(tokens), Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), buffer)
+        }
+        if let pool, pool.threads > 1 {
+            pool.run { chunk, chunks in pack(ThreadPool.share(of: columns, part: chunk, parts: chunks, granule: 16)) }
+        } else {
+            pack(0..<columns)
+        }
         return PackedInputs(pointer: buffer, tokens: tokens, columns: columns)
     }
 }
