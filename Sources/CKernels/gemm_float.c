@@ -33,17 +33,6 @@ int64_t ds_gemm_inputs_count(int64_t tokens, int64_t columns) {
     return (tokens + LANES - 1) / LANES * LANES * columns;
 }
 
-void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t columns, int64_t column_begin,
-                         int64_t column_end, float *xt) {
-    (void)columns;
-    int64_t padded = (tokens + LANES - 1) / LANES * LANES;
-    for (int64_t c = column_begin; c < column_end; c++) {
-        float *column = xt + c * padded;
-        for (int64_t t = 0; t < tokens; t++) column[t] = x[t * x_stride + c];
-        for (int64_t t = tokens; t < padded; t++) column[t] = 0;
-    }
-}
-
 #if DS_X86
 #define AVX512 __attribute__((target("avx512f,f16c,fma")))
 
@@ -176,6 +165,46 @@ static AVX512 void gemm_avx512(
     }
 }
 
+/// dst[c * dst_stride + t] = src[t * src_stride + c] for a block of 16 x 16: three rounds
+/// of shuffles (32-bit, 64-bit, 128-bit pieces), a quarter of a shuffle per element.
+static AVX512 void transpose16(const float *src, int64_t src_stride, float *dst, int64_t dst_stride) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * src_stride);
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    // r[4i + j] now holds, in 128-bit piece k, rows 4i..4i+3 of column 4k + j.
+    for (int j = 0; j < 4; j++) {
+        __m512 even_low = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), odd_low = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
+        __m512 even_high = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+        __m512 odd_high = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
+        t[j] = _mm512_shuffle_f32x4(even_low, even_high, 0x88);
+        t[8 + j] = _mm512_shuffle_f32x4(even_low, even_high, 0xdd);
+        t[4 + j] = _mm512_shuffle_f32x4(odd_low, odd_high, 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(odd_low, odd_high, 0xdd);
+    }
+    for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * dst_stride, t[i]);
+}
+
+/// Whole 16 x 16 blocks of ds_gemm_pack_inputs; returns the first column it left.
+static AVX512 int64_t pack_blocks(const float *x, int64_t x_stride, int64_t tokens, int64_t column_begin,
+                                  int64_t column_end, float *xt, int64_t padded) {
+    int64_t c0 = column_begin;
+    for (; c0 + LANES <= column_end; c0 += LANES)
+        for (int64_t t0 = 0; t0 + LANES <= tokens; t0 += LANES)
+            transpose16(x + t0 * x_stride + c0, x_stride, xt + c0 * padded + t0, padded);
+    return c0;
+}
+
 static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
 static int gemm_has_avx512 = 0;
 
@@ -185,6 +214,23 @@ static void gemm_choose(void) {
                       __builtin_cpu_supports("fma");
 }
 #endif
+
+void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t columns, int64_t column_begin,
+                         int64_t column_end, float *xt) {
+    (void)columns;
+    int64_t padded = (tokens + LANES - 1) / LANES * LANES;
+    int64_t blocked = column_begin;  // columns whose whole blocks of 16 tokens are done
+#if DS_X86
+    pthread_once(&gemm_once, gemm_choose);
+    if (gemm_has_avx512) blocked = pack_blocks(x, x_stride, tokens, column_begin, column_end, xt, padded);
+#endif
+    int64_t whole = blocked > column_begin ? tokens / LANES * LANES : 0;
+    for (int64_t c = column_begin; c < column_end; c++) {
+        float *column = xt + c * padded;
+        for (int64_t t = c < blocked ? whole : 0; t < tokens; t++) column[t] = x[t * x_stride + c];
+        for (int64_t t = tokens; t < padded; t++) column[t] = 0;
+    }
+}
 
 int ds_gemm_float(int format, const void *weights, int64_t columns, int64_t row_begin, int64_t row_end,
                   const float *xt, int64_t tokens, float *y, int64_t y_stride) {

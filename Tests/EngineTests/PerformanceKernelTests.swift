@@ -79,7 +79,7 @@ import Testing
                 }
                 scratch.withUnsafeMutableBufferPointer { buffer in
                     let packed = PackedInputs.pack(
-                        base, xStride: stride, tokens: tokens, columns: columns, into: buffer.baseAddress!)
+                        base, xStride: stride, tokens: tokens, columns: columns, into: buffer.baseAddress!, pool: pool)
                     #expect((packed != nil) == PackedInputs.kernelRuns)
                     prepacked.withUnsafeMutableBufferPointer {
                         matrix.multiply(
