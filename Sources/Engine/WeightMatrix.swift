@@ -179,41 +179,28 @@ public final class WeightMatrix: Sendable {
         let parallel = pool.map { $0.threads > 1 && rows >= 64 && rows * columns * tokens >= 16_384 } ?? false
         // Threads get a plain struct and a C function, not a closure: a closure published
         // to other threads costs a heap allocation, and a token must allocate nothing.
-        if format == .q8_0 {
-            withQuantised(x, xStride: xStride, tokens: tokens) { activations in
-                if parallel, let pool {
-                    var job = ProductJob(
-                        format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
-                        activations: activations, tokens: tokens, y: y, yStride: yStride)
-                    withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
-                } else {
-                    Self.q8Groups(
-                        0..<groups, weights, rows: rows, columns: columns, activations, tokens: tokens, y, yStride: yStride)
-                }
-            }
-        } else if tokens >= PackedInputs.minimumTokens, PackedInputs.kernelRuns {
-            let run = { (packed: UnsafePointer<Float>) in
-                if parallel, let pool {
-                    var job = ProductJob(
-                        format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
-                        packedInputs: packed, tokens: tokens, y: y, yStride: yStride)
-                    withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
-                } else {
-                    Self.packedRows(0..<rows, format, weights, columns: columns, packed, tokens: tokens, y, yStride: yStride)
-                }
-            }
-            if let packed, packed.tokens == tokens, packed.columns == columns {
-                run(packed.pointer)
-            } else {
-                withPackedInputs(x, xStride: xStride, tokens: tokens, run)
-            }
-        } else if parallel, let pool {
+        func run(activations: ds_q8_activations? = nil, packedInputs: UnsafePointer<Float>? = nil) {
             var job = ProductJob(
                 format: format, weights: weights, rows: rows, columns: columns, x: x, xStride: xStride,
-                tokens: tokens, y: y, yStride: yStride)
-            withUnsafePointer(to: &job) { pool.run(context: $0, ProductJob.runChunk) }
+                activations: activations, packedInputs: packedInputs, tokens: tokens, y: y, yStride: yStride)
+            withUnsafePointer(to: &job) { job in
+                if parallel, let pool {
+                    pool.run(context: job, ProductJob.runChunk)
+                } else {
+                    ProductJob.runChunk(job, 0, 1)
+                }
+            }
+        }
+        if format == .q8_0 {
+            withQuantised(x, xStride: xStride, tokens: tokens) { run(activations: $0) }
+        } else if tokens >= PackedInputs.minimumTokens, PackedInputs.kernelRuns {
+            if let packed, packed.tokens == tokens, packed.columns == columns {
+                run(packedInputs: packed.pointer)
+            } else {
+                withPackedInputs(x, xStride: xStride, tokens: tokens) { run(packedInputs: $0) }
+            }
         } else {
-            Self.floatRows(0..<rows, format, weights, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
+            run()
         }
     }
 
@@ -256,7 +243,7 @@ public final class WeightMatrix: Sendable {
         }
     }
 
-    /// One product split over a pool's threads by output rows.
+    /// One product, split over a pool's threads by output rows (or run whole as chunk 0 of 1).
     private struct ProductJob {
         var format: WeightFormat
         var weights: UnsafeRawPointer
@@ -265,9 +252,9 @@ public final class WeightMatrix: Sendable {
         var x: UnsafePointer<Float>
         var xStride: Int
         /// q8_0: the quantised activations.
-        var activations: ds_q8_activations? = nil
+        var activations: ds_q8_activations?
         /// f32/f16/bf16 prompts: the inputs transposed for ds_gemm_float.
-        var packedInputs: UnsafePointer<Float>? = nil
+        var packedInputs: UnsafePointer<Float>?
         var tokens: Int
         var y: UnsafeMutablePointer<Float>
         var yStride: Int
