@@ -1,9 +1,4 @@
 import CKernels
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// How a weight matrix is stored in memory.
 ///
@@ -344,7 +339,7 @@ public struct PackedInputs {
 
     static let minimumTokens = 16
     /// AVX-512 CPUs; elsewhere the Swift tiles (`matrixMatrix`) run.
-    static let kernelRuns = ds_gemm_float_available() != 0 && getenv("DS_GEMM") == nil
+    static let kernelRuns = ds_gemm_float_available() != 0
 
     /// Floats a buffer for `tokens` x `columns` inputs needs.
     static func count(tokens: Int, columns: Int) -> Int {
