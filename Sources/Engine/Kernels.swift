@@ -1,3 +1,5 @@
+import CKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -318,6 +320,16 @@ func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
     }
     let scale = 1 / total
     for i in 0..<count { x[i] *= scale }
+}
+
+/// The maximum of `count` logits and the sum of exp(logit - maximum): softmax's
+/// denominator, for the probabilities that traces show (top candidates, logit lens, the
+/// chosen token) at every step of every token, hence in C (ds_softmax_denominator), 16
+/// logits at a time.
+func softmaxDenominator(_ logits: UnsafePointer<Float>, count: Int) -> (maximum: Float, total: Double) {
+    var maximum: Float = 0
+    let total = ds_softmax_denominator(logits, Int64(count), &maximum)
+    return (maximum, total)
 }
 
 /// gate[i] = silu(gate[i]) * up[i], the SwiGLU activation.

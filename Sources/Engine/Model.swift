@@ -2,7 +2,7 @@ import Foundation
 
 /// The weights of one stored decoder layer, named as in the checkpoint
 /// (`model.layers.{i}.self_attn.q_proj.weight`, ...).
-public struct DecoderLayerWeights: Sendable {
+public final class DecoderLayerWeights: Sendable {
     public let inputNorm: WeightVector
     public let query: WeightMatrix
     public let key: WeightMatrix
@@ -22,6 +22,46 @@ public struct DecoderLayerWeights: Sendable {
     /// Sliding attention window of this layer (nil: full causal attention). A key at
     /// position k is visible from query position q when q - k < window, as in HF.
     public let window: Int?
+
+    // A class, not a struct: the forward pass looks layers up several times per step, and
+    // copying 16 references (a retain and a release each) showed up in decode profiles.
+    public init(
+        inputNorm: WeightVector,
+        query: WeightMatrix,
+        key: WeightMatrix,
+        value: WeightMatrix,
+        output: WeightMatrix,
+        queryBias: WeightVector?,
+        keyBias: WeightVector?,
+        valueBias: WeightVector?,
+        outputBias: WeightVector?,
+        postAttentionNorm: WeightVector,
+        gate: WeightMatrix,
+        up: WeightMatrix,
+        down: WeightMatrix,
+        gateBias: WeightVector?,
+        upBias: WeightVector?,
+        downBias: WeightVector?,
+        window: Int?
+    ) {
+        self.inputNorm = inputNorm
+        self.query = query
+        self.key = key
+        self.value = value
+        self.output = output
+        self.queryBias = queryBias
+        self.keyBias = keyBias
+        self.valueBias = valueBias
+        self.outputBias = outputBias
+        self.postAttentionNorm = postAttentionNorm
+        self.gate = gate
+        self.up = up
+        self.down = down
+        self.gateBias = gateBias
+        self.upBias = upBias
+        self.downBias = downBias
+        self.window = window
+    }
 }
 
 /// A loaded Llama-family model: config, weights and rotary frequencies. Immutable and

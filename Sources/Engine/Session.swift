@@ -207,9 +207,6 @@ public final class Session {
 
 /// softmax(logits)[token].
 func softmaxProbability(of token: Int, _ logits: UnsafePointer<Float>, count: Int) -> Float {
-    var maximum = logits[0]
-    for i in 1..<count where logits[i] > maximum { maximum = logits[i] }
-    var total: Double = 0
-    for i in 0..<count { total += Double(expf(logits[i] - maximum)) }
+    let (maximum, total) = softmaxDenominator(logits, count: count)
     return Float(Double(expf(logits[token] - maximum)) / total)
 }

@@ -106,6 +106,49 @@ import Testing
         }
     }
 
+    /// The softmax denominator behind the traces' probabilities (a vectorised exp on
+    /// AVX-512) against double precision: the exp over the range it sees (x - max <= 0),
+    /// then whole sums with masked -inf entries and remainders of the 16 lanes.
+    @Test func softmaxDenominatorMatchesDoubles() {
+        let xs = (0...8000).map { -110 + Float($0) * 0.01375 }
+        var exps = [Float](repeating: .nan, count: xs.count)
+        exps.withUnsafeMutableBufferPointer { ds_softmax_exp(xs, Int64(xs.count), $0.baseAddress!) }
+        var worst = 0.0, worstBelowNormal = 0.0
+        for (x, got) in zip(xs, exps) {
+            let exact = Foundation.exp(Double(x)), error = abs(Double(got) - exact)
+            // Relative error where e^x is a normal float; below, e^x < 1.2e-38 is just small.
+            if x >= -87 { worst = max(worst, error / exact) } else { worstBelowNormal = max(worstBelowNormal, error) }
+        }
+        #expect(worst < 3e-7, "exp relative error \(worst)")
+        #expect(worstBelowNormal < 1e-37)
+        for count in [1, 17, 65, 32000] {
+            var logits = Self.randomValues(count, seed: UInt64(count)).map { $0 * 20 }
+            if count > 2 { logits[1] = -.infinity }
+            let (maximum, total) = logits.withUnsafeBufferPointer { softmaxDenominator($0.baseAddress!, count: count) }
+            let reference = logits.reduce(0.0) { $0 + Foundation.exp(Double($1) - Double(maximum)) }
+            #expect(maximum == logits.max())
+            #expect(abs(total - reference) / reference < 1e-6, "\(count) logits: \(total) against \(reference)")
+        }
+    }
+
+    /// The top candidates (16 logits at a time skipped once the list is full) against a full
+    /// sort by logit, ties by lower id, with probabilities from a double-precision softmax.
+    @Test func topCandidatesEqualASortedList() {
+        for (count, limit) in [(1, 5), (4, 5), (17, 1), (65, 5), (100, 3), (32000, 5)] {
+            // Values on a grid of 0.5 so that ties occur.
+            let logits = Self.randomValues(count, seed: UInt64(count + limit)).map { ($0 * 16).rounded() / 2 }
+            let got = logits.withUnsafeBufferPointer { topCandidates($0.baseAddress!, count: count, limit: limit) }
+            let expected = logits.indices.sorted { (logits[$0], $1) > (logits[$1], $0) }.prefix(limit)
+            #expect(got.map(\.id) == Array(expected), "\(count) logits, top \(limit)")
+            let maximum = Double(logits.max() ?? 0)
+            let total = logits.reduce(0.0) { $0 + Foundation.exp(Double($1) - maximum) }
+            for candidate in got {
+                let reference = Foundation.exp(Double(logits[candidate.id]) - maximum) / total
+                #expect(abs(Double(candidate.probability) - reference) <= 1e-6 * reference + 1e-9)
+            }
+        }
+    }
+
     /// q8_0 is GGUF's block_q8_0: 34 bytes per 32 weights, an f16 scale then int8 values,
     /// and a row reads back as scale x value.
     /// Loading drops each tensor's mapped pages after copying it; a tensor read again later

@@ -90,6 +90,17 @@ int ds_gemm_float(int format, const void *weights, int64_t columns, int64_t row_
 /// Whether ds_gemm_float runs on this CPU.
 int ds_gemm_float_available(void);
 
+// MARK: - Softmax denominator (softmax.c)
+
+/// The maximum of `count` values (into `maximum`) and the sum of exp(x - maximum), in
+/// double: softmax's denominator, for the probabilities traces show at every step (logit
+/// lens, candidates). AVX-512: 16 values at a time with a polynomial exp within 1e-7 of
+/// expf; elsewhere expf value by value.
+double ds_softmax_denominator(const float *x, int64_t count, float *maximum);
+
+/// out[i] = exp(x[i]) for x[i] <= 0 with the exp that ds_softmax_denominator sums (tests).
+void ds_softmax_exp(const float *x, int64_t count, float *out);
+
 /// The CPU's spin-wait hint (x86 `pause`; nothing elsewhere).
 static inline void ds_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -267,22 +267,43 @@ func milliseconds(since start: UInt64) -> Double {
 /// The `limit` most probable entries of softmax(logits), most probable first (ties: lower
 /// id first). Texts are left empty for the caller to fill.
 func topCandidates(_ logits: UnsafePointer<Float>, count: Int, limit: Int) -> [Candidate] {
-    guard count > 0 else { return [] }
-    var maximum = logits[0]
-    for i in 1..<count where logits[i] > maximum { maximum = logits[i] }
-    var total: Double = 0
-    for i in 0..<count { total += Double(expf(logits[i] - maximum)) }
-    var best: [(id: Int, logit: Float)] = []
-    best.reserveCapacity(limit + 1)
-    for i in 0..<count {
-        let value = logits[i]
-        if best.count == limit, let last = best.last, value <= last.logit { continue }
-        var slot = best.count
-        while slot > 0, best[slot - 1].logit < value { slot -= 1 }
-        best.insert((i, value), at: slot)
-        if best.count > limit { best.removeLast() }
+    guard count > 0, limit > 0 else { return [] }
+    let (maximum, total) = softmaxDenominator(logits, count: count)
+    // The ids of the best so far, best first, in a small buffer: the logit lens calls
+    // this at every step of every token, and growing an array cost more than the rest.
+    return withUnsafeTemporaryAllocation(of: Int.self, capacity: limit) { best in
+        var filled = 0
+        func consider(_ i: Int) {
+            let value = logits[i]
+            if filled == limit, value <= logits[best[limit - 1]] { return }
+            if filled < limit { filled += 1 }
+            var slot = filled - 1  // when full, the last one drops out
+            while slot > 0, logits[best[slot - 1]] < value {
+                best[slot] = best[slot - 1]
+                slot -= 1
+            }
+            best[slot] = i
+        }
+        // Once the list is full, 16 logits at a time are skipped when none beats its last.
+        let raw = UnsafeRawPointer(logits)
+        var i = 0
+        while i < count {
+            if filled == limit, i + 16 <= count {
+                let chunk = raw.loadUnaligned(fromByteOffset: i * 4, as: Vector16.self)
+                if any(chunk .> Vector16(repeating: logits[best[limit - 1]])) {
+                    for j in i..<(i + 16) { consider(j) }
+                }
+                i += 16
+            } else {
+                consider(i)
+                i += 1
+            }
+        }
+        return (0..<filled).map { rank in
+            let id = best[rank]
+            return Candidate(id: id, text: "", probability: Float(Double(expf(logits[id] - maximum)) / total))
+        }
     }
-    return best.map { Candidate(id: $0.id, text: "", probability: Float(Double(expf($0.logit - maximum)) / total)) }
 }
 
 #if canImport(Glibc)
