@@ -19,11 +19,9 @@
 #define GROUPS 4
 /// Tokens per pass: GROUPS vectors.
 #define TOKEN_BLOCK (GROUPS * LANES)
-#ifndef BLOCK
 /// Columns per pass: the inputs of a block (BLOCK x 64 tokens, 64 KiB) stay in L2 and the
 /// widened weights of a tile (6 x BLOCK) in L1, whatever the row length.
 #define BLOCK 256
-#endif
 /// Rows whose sums are kept in an L1 buffer (SPAN x 64 tokens, 12 KiB) over all the blocks
 /// of columns, then written to y token by token as contiguous runs: y's rows are often 2^k
 /// floats apart, and scattering into them directly kept hitting one cache set.
@@ -215,9 +213,8 @@ static void gemm_choose(void) {
 }
 #endif
 
-void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t columns, int64_t column_begin,
-                         int64_t column_end, float *xt) {
-    (void)columns;
+void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t column_begin, int64_t column_end,
+                         float *xt) {
     int64_t padded = (tokens + LANES - 1) / LANES * LANES;
     int64_t blocked = column_begin;  // columns whose whole blocks of 16 tokens are done
 #if DS_X86

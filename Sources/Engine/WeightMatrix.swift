@@ -208,7 +208,7 @@ public final class WeightMatrix: Sendable {
         withUnsafeTemporaryAllocation(byteCount: count * MemoryLayout<Float>.stride, alignment: 64) { scratch in
             guard let raw = scratch.baseAddress else { return }
             let base = raw.bindMemory(to: Float.self, capacity: count)
-            ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), Int64(columns), 0, Int64(columns), base)
+            ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), 0, Int64(columns), base)
             body(base)
         }
     }
@@ -354,8 +354,7 @@ public struct PackedInputs {
     ) -> PackedInputs? {
         guard tokens >= minimumTokens, kernelRuns else { return nil }
         let pack = { (range: Range<Int>) in
-            ds_gemm_pack_inputs(
-                x, Int64(xStride), Int64(tokens), Int64(columns), Int64(range.lowerBound), Int64(range.upperBound), buffer)
+            ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), Int64(range.lowerBound), Int64(range.upperBound), buffer)
         }
         if let pool, pool.threads > 1 {
             pool.run { chunk, chunks in pack(ThreadPool.share(of: columns, part: chunk, parts: chunks, granule: 16)) }

@@ -71,15 +71,15 @@ int ds_matmul_q8_0_using(const char *implementation, const void *packed, int64_t
 #define DS_GEMM_F16 1
 #define DS_GEMM_BF16 2
 
-/// Floats ds_gemm_pack_inputs writes: `columns` x `tokens` rounded up to 16.
+/// Floats ds_gemm_pack_inputs writes for all `columns`: `columns` x `tokens` rounded up to 16.
 int64_t ds_gemm_inputs_count(int64_t tokens, int64_t columns);
 
 /// Transposes `tokens` inputs (token t's `columns` floats at x + t * x_stride) to column-major
 /// `xt`, tokens in the lanes: xt[c * padded + t], padded = tokens rounded up to 16, the padding
 /// zero. One layout serves every row of a product. Writes columns [column_begin, column_end)
 /// only, so that threads can share the work.
-void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t columns, int64_t column_begin,
-                         int64_t column_end, float *xt);
+void ds_gemm_pack_inputs(const float *x, int64_t x_stride, int64_t tokens, int64_t column_begin, int64_t column_end,
+                         float *xt);
 
 /// y[t * y_stride + r] = W[r] . x_t for rows r in [row_begin, row_end) of a row-major
 /// `format` matrix of `columns` columns and the tokens packed in `xt`. AVX-512 only: returns
