@@ -1,4 +1,5 @@
-// The softmax denominator behind the probabilities that traces show (see CKernels.h).
+// Softmax for attention and routers, and the softmax denominator behind the probabilities
+// that traces show (see CKernels.h): 16 values at a time with a polynomial exp.
 #include "CKernels.h"
 
 #include <math.h>
@@ -56,6 +57,34 @@ static AVX512 void exp_avx512(const float *x, int64_t count, float *out) {
     }
 }
 
+/// In-place softmax; -inf (masked) entries get exactly 0.
+static AVX512 void softmax_avx512(float *x, int64_t count) {
+    __m512 maxima = _mm512_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < count; i += 16) {
+        __mmask16 lanes = count - i >= 16 ? 0xffff : (__mmask16)((1u << (count - i)) - 1);
+        maxima = _mm512_max_ps(maxima, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), lanes, x + i));
+    }
+    float m = _mm512_reduce_max_ps(maxima);
+    if (m == -INFINITY) {  // nothing visible: no weight anywhere rather than NaN
+        for (int64_t i = 0; i < count; i++) x[i] = 0;
+        return;
+    }
+    __m512 shift = _mm512_set1_ps(m), sums = _mm512_setzero_ps();
+    for (int64_t i = 0; i < count; i += 16) {
+        __mmask16 lanes = count - i >= 16 ? 0xffff : (__mmask16)((1u << (count - i)) - 1);
+        __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), lanes, x + i);
+        __mmask16 visible = _mm512_cmp_ps_mask(v, _mm512_set1_ps(-INFINITY), _CMP_NEQ_OQ);
+        __m512 e = _mm512_maskz_mov_ps(visible, exp16(_mm512_sub_ps(v, shift)));
+        sums = _mm512_add_ps(sums, e);
+        _mm512_mask_storeu_ps(x + i, lanes, e);
+    }
+    __m512 scale = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sums));
+    for (int64_t i = 0; i < count; i += 16) {
+        __mmask16 lanes = count - i >= 16 ? 0xffff : (__mmask16)((1u << (count - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x + i), scale));
+    }
+}
+
 static pthread_once_t softmax_once = PTHREAD_ONCE_INIT;
 static int softmax_has_avx512 = 0;
 
@@ -74,6 +103,31 @@ void ds_softmax_exp(const float *x, int64_t count, float *out) {
     }
 #endif
     for (int64_t i = 0; i < count; i++) out[i] = expf(x[i]);
+}
+
+void ds_softmax(float *x, int64_t count) {
+    if (count <= 0) return;
+#if defined(__x86_64__)
+    pthread_once(&softmax_once, softmax_choose);
+    if (softmax_has_avx512) {
+        softmax_avx512(x, count);
+        return;
+    }
+#endif
+    float m = x[0];
+    for (int64_t i = 1; i < count; i++)
+        if (x[i] > m) m = x[i];
+    if (m == -INFINITY) {
+        for (int64_t i = 0; i < count; i++) x[i] = 0;
+        return;
+    }
+    float total = 0;
+    for (int64_t i = 0; i < count; i++) {
+        x[i] = expf(x[i] - m);
+        total += x[i];
+    }
+    float scale = 1 / total;
+    for (int64_t i = 0; i < count; i++) x[i] *= scale;
 }
 
 double ds_softmax_denominator(const float *x, int64_t count, float *maximum) {

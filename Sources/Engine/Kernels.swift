@@ -302,24 +302,11 @@ func rmsNorm(
     }
 }
 
-/// In-place softmax over `count` values (max-subtracted, f32).
+/// In-place softmax over `count` values (max-subtracted, f32); every value masked (-inf)
+/// gives no weight anywhere rather than NaN. In C (ds_softmax): attention runs it for
+/// every head of every token, and one expf call per key was a tenth of a prompt's time.
 func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    guard count > 0 else { return }
-    var maximum = x[0]
-    for i in 1..<count where x[i] > maximum { maximum = x[i] }
-    guard maximum > -Float.infinity else {
-        // Nothing visible (every value masked): no weight anywhere rather than NaN.
-        x.update(repeating: 0, count: count)
-        return
-    }
-    var total: Float = 0
-    for i in 0..<count {
-        let e = expf(x[i] - maximum)
-        x[i] = e
-        total += e
-    }
-    let scale = 1 / total
-    for i in 0..<count { x[i] *= scale }
+    ds_softmax(x, Int64(count))
 }
 
 /// The maximum of `count` logits and the sum of exp(logit - maximum): softmax's

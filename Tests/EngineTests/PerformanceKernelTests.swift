@@ -131,6 +131,30 @@ import Testing
         }
     }
 
+    /// Softmax (attention, routers) against double precision, masked entries exactly 0,
+    /// every entry masked all 0, over lengths around the 16 lanes.
+    @Test func softmaxMatchesDoublesAndMasksExactly() {
+        for count in [1, 5, 16, 17, 100, 257] {
+            var x = Self.randomValues(count, seed: UInt64(count) + 7).map { $0 * 30 }
+            for i in stride(from: 1, to: count, by: 3) { x[i] = -.infinity }
+            let maximum = Double(x.max() ?? 0)
+            let exps = x.map { $0 == -.infinity ? 0 : Foundation.exp(Double($0) - maximum) }
+            let total = exps.reduce(0, +)
+            var got = x
+            got.withUnsafeMutableBufferPointer { softmax($0.baseAddress!, count: count) }
+            for i in 0..<count {
+                if x[i] == -.infinity {
+                    #expect(got[i] == 0, "\(count) values: masked \(i) got \(got[i])")
+                } else {
+                    #expect(abs(Double(got[i]) - exps[i] / total) <= 1e-6 * exps[i] / total + 1e-12, "\(count) values, \(i)")
+                }
+            }
+        }
+        var masked = [Float](repeating: -.infinity, count: 20)
+        masked.withUnsafeMutableBufferPointer { softmax($0.baseAddress!, count: 20) }
+        #expect(masked.allSatisfy { $0 == 0 })
+    }
+
     /// The top candidates (16 logits at a time skipped once the list is full) against a full
     /// sort by logit, ties by lower id, with probabilities from a double-precision softmax.
     @Test func topCandidatesEqualASortedList() {

@@ -90,7 +90,12 @@ int ds_gemm_float(int format, const void *weights, int64_t columns, int64_t row_
 /// Whether ds_gemm_float runs on this CPU.
 int ds_gemm_float_available(void);
 
-// MARK: - Softmax denominator (softmax.c)
+// MARK: - Softmax (softmax.c)
+
+/// In-place softmax of `count` values (attention weights, router probabilities); -inf
+/// entries (masked keys) get exactly 0, and all -inf gives all 0. AVX-512: the exp below,
+/// 16 values at a time; elsewhere expf.
+void ds_softmax(float *x, int64_t count);
 
 /// The maximum of `count` values (into `maximum`) and the sum of exp(x - maximum), in
 /// double: softmax's denominator, for the probabilities traces show at every step (logit
