@@ -44,10 +44,10 @@ typedef struct {
     int64_t rows;
 } upcoming;
 
-/// Adds one block of columns to the sums of ROWS_N rows (widened f32, `w_stride` apart) x
-/// GROUPS_N token groups, kept in `sums` (row r, token t at sums[r * TOKEN_BLOCK + t]);
-/// the first block starts them at zero. Constant ROWS_N/GROUPS_N at every call site: the
-/// compiler unrolls both loops and keeps the accumulators in registers.
+/// Adds one block of columns to the sums of `rows_n` rows (widened f32, `w_stride` apart) x
+/// `groups_n` token groups, kept in `sums` (row r, token t at sums[r * TOKEN_BLOCK + t]);
+/// the first block starts them at zero. `rows_n` and `groups_n` are constants at every call
+/// site (run_tile): the compiler unrolls both loops and keeps the accumulators in registers.
 static inline __attribute__((always_inline)) AVX512 void tile(
     const float *w, int64_t w_stride, const float *xt, int64_t padded, int64_t columns, int rows_n, int groups_n,
     upcoming next, float *sums, int first) {

@@ -206,10 +206,12 @@ public final class WeightMatrix: Sendable {
     ) {
         let count = PackedInputs.count(tokens: tokens, columns: columns)
         withUnsafeTemporaryAllocation(byteCount: count * MemoryLayout<Float>.stride, alignment: 64) { scratch in
-            guard let raw = scratch.baseAddress else { return }
-            let base = raw.bindMemory(to: Float.self, capacity: count)
-            ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), 0, Int64(columns), base)
-            body(base)
+            guard let raw = scratch.baseAddress,
+                let packed = PackedInputs.pack(
+                    x, xStride: xStride, tokens: tokens, columns: columns,
+                    into: raw.bindMemory(to: Float.self, capacity: count))
+            else { return }
+            body(packed.pointer)
         }
     }
 
@@ -356,7 +358,7 @@ public struct PackedInputs {
         let pack = { (range: Range<Int>) in
             ds_gemm_pack_inputs(x, Int64(xStride), Int64(tokens), Int64(range.lowerBound), Int64(range.upperBound), buffer)
         }
-        if let pool, pool.threads > 1 {
+        if let pool {  // one thread runs it inline
             pool.run { chunk, chunks in pack(ThreadPool.share(of: columns, part: chunk, parts: chunks, granule: 16)) }
         } else {
             pack(0..<columns)
