@@ -6,11 +6,11 @@ import Foundation
 /// the `models/` folder of the repository this binary was built from.
 public enum ModelLocator {
     /// The repository's `models/` folder, known at compile time from this file's path
-    /// (Sources/Engine/ModelLocator.swift).
+    /// (Sources/Engine/Checkpoint/ModelLocator.swift).
     public static let repositoryModels: String = {
         let thisFile = URL(fileURLWithPath: #filePath)
         return thisFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("models").path
+            .deletingLastPathComponent().appendingPathComponent("models").path
     }()
 
     /// Folders searched for bare names, in order, without duplicates.
