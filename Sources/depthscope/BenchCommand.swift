@@ -77,6 +77,9 @@ struct BenchCommand: ParsableCommand {
         if random != nil, architecture.arch != nil {
             throw ValidationError("--arch needs a checkpoint (--model); a --random model is plain Llama")
         }
+        if capture, architecture.arch == nil {
+            throw ValidationError("--capture needs --arch (it compares traces with and without capture)")
+        }
     }
 
     func run() throws {
@@ -94,7 +97,7 @@ struct BenchCommand: ParsableCommand {
         }
         var printedHeader = false
         for format in formats {
-            let model = try format.map { try source.model.converted(to: $0) } ?? source.model
+            let model = try format.map { try source.model.model.converted(to: $0) } ?? source.model.model
             for threadCount in threadCounts {
                 let captures = architecture.arch != nil && capture ? [false, true] : [false]
                 for captureOn in captures {
@@ -117,26 +120,27 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// The checkpoint (or random model), with its adaptive-depth pieces when --arch is used.
-    private func loadSource() throws -> (model: Model, depth: DepthModel?, name: String) {
+    /// The checkpoint (or random model) and its tokenizer (ids only where it has none).
+    private func loadSource() throws -> (model: DepthModel, tokenizer: any Tokenizer, name: String) {
         if let random {
             let parts = random.lowercased().split(separator: "x").compactMap { Int($0) }
             guard parts.count == 4 else {
                 throw EngineError("--random: '\(random)' is not DIMxLAYERSxHEADSxFFN (e.g. 288x6x6x768)")
             }
             let model = try Model.random(hidden: parts[0], layers: parts[1], heads: parts[2], ffn: parts[3], vocab: vocab)
-            return (model, nil, "random \(random)")
+            return (try DepthModel(plain: model), IdTokenizer(vocabularySize: vocab), "random \(random)")
         }
         let folder = try ModelLocator.resolve(model ?? "")
-        if architecture.arch != nil || !architecture.archOption.isEmpty {
-            let depth = try DepthModel(folder: folder)
-            return (depth.model, depth, folder)
-        }
-        return (try Model(folder: folder), nil, folder)
+        let depth = try DepthModel(folder: folder)
+        let tokenizer = (try? loadTokenizer(folder: folder)) ?? IdTokenizer(vocabularySize: depth.config.vocabSize)
+        return (depth, tokenizer, folder)
     }
 
+    /// Prompt and decode speed through a `Session`, the path `generate`, `eval` and the
+    /// workbench take: the prompt fed as one (batched) feed, then tokens one at a time.
+    /// With --arch the session builds every token's trace, as the workbench does.
     private func measure(
-        source: (model: Model, depth: DepthModel?, name: String), model: Model, threads: Int, capture: Bool
+        source: (model: DepthModel, tokenizer: any Tokenizer, name: String), model: Model, threads: Int, capture: Bool
     ) throws -> Result {
         let pool = ThreadPool(threads: threads)
         let bandwidth = try MemoryBandwidth.measure(pool: pool)
@@ -146,53 +150,30 @@ struct BenchCommand: ParsableCommand {
         let decodeIds = (0..<tokens).map { _ in Int(random.next() % UInt64(vocabulary)) }
         let capacity = promptTokens + tokens + 1
 
+        let converted = DepthModel(model: model, depth: source.model.depth, weights: source.model.weights)
+        let chosen = try architecture.resolve(for: converted)
+        let traced = architecture.arch != nil
+        let session = try Session(
+            model: converted, tokenizer: source.tokenizer, architecture: chosen, capture: capture ? .all : [],
+            tracing: traced, capacity: capacity, threads: threads)
+        try session.feed(prompt.prefix(8), isPrompt: true)  // warm-up
         var promptRates: [Double] = []
+        for _ in 0..<runs {
+            session.reset()
+            let start = DispatchTime.now()
+            try session.feed(prompt, isPrompt: true)
+            promptRates.append(Double(promptTokens) / Self.seconds(since: start))
+        }
         var runRates: [Double] = []
-        var meanDepth: Double?
-        var architectureSpec: String?
-        var maxDepth: Int?
-        if let depthModel = source.depth {
-            // Through Session, as the workbench runs it: depth traces built for every token.
-            let converted = DepthModel(model: model, depth: depthModel.depth, weights: depthModel.weights)
-            let chosen = try architecture.resolve(for: converted)
-            architectureSpec = chosen.spec
-            maxDepth = chosen.maxDepth
-            let session = try Session(
-                model: converted, tokenizer: try loadTokenizer(folder: source.name), architecture: chosen,
-                capture: capture ? .all : [], tracing: true, capacity: capacity, threads: threads)
-            for t in prompt.prefix(8) { try session.feed(t, isPrompt: true) }  // warm-up
-            for _ in 0..<runs {
-                session.reset()
-                let start = DispatchTime.now()
-                for t in prompt { try session.feed(t, isPrompt: true) }
-                promptRates.append(Double(promptTokens) / Self.seconds(since: start))
+        var depth = DepthStatistics()
+        for _ in 0..<runs {
+            session.reset()
+            let start = DispatchTime.now()
+            for t in decodeIds {
+                try session.feed(t)
+                if traced { depth.add(session.lastRecord) }
             }
-            var depthSteps = 0
-            for _ in 0..<runs {
-                session.reset()
-                let start = DispatchTime.now()
-                for t in decodeIds {
-                    if let trace = try session.feed(t) { depthSteps += trace.depth }
-                }
-                runRates.append(Double(tokens) / Self.seconds(since: start))
-            }
-            meanDepth = Double(depthSteps) / Double(runs * tokens)
-        } else {
-            let runner = try VanillaRunner(model: model, capacity: capacity, threads: threads)
-            let batch = try PrefillState(config: model.config)
-            try model.prefill(tokens: Array(prompt.prefix(8)), start: 0, caches: runner.caches, state: runner.state, batch: batch)
-            for _ in 0..<runs {
-                runner.reset()
-                let start = DispatchTime.now()
-                try model.prefill(tokens: prompt, start: 0, caches: runner.caches, state: runner.state, batch: batch)
-                promptRates.append(Double(promptTokens) / Self.seconds(since: start))
-            }
-            for _ in 0..<runs {
-                runner.reset()
-                let start = DispatchTime.now()
-                for (position, t) in decodeIds.enumerated() { _ = try runner.run(token: t, position: position) }
-                runRates.append(Double(tokens) / Self.seconds(since: start))
-            }
+            runRates.append(Double(tokens) / Self.seconds(since: start))
         }
         let median = runRates.sorted()[runRates.count / 2]
         let bytes = model.decodeBytesPerToken
@@ -201,12 +182,12 @@ struct BenchCommand: ParsableCommand {
         return Result(
             model: source.name,
             shape: "\(c.hiddenSize)x\(c.numHiddenLayers)x\(c.numAttentionHeads)x\(c.intermediateSize) vocab \(c.vocabSize)",
-            architecture: architectureSpec, dtype: model.matrixDTypes.joined(separator: "+"), threads: threads,
+            architecture: traced ? chosen.spec : nil, dtype: model.matrixDTypes.joined(separator: "+"), threads: threads,
             bandwidthGbPerSecond: bandwidth / 1e9, weightBytesPerToken: bytes, promptTokens: promptTokens,
             promptTokensPerSecond: promptRates.sorted()[promptRates.count / 2], decodeTokens: tokens,
             decodeTokensPerSecond: median, decodeRunsTokensPerSecond: runRates, boundTokensPerSecond: bound,
-            boundFraction: median / bound, meanDepth: meanDepth, maxDepth: maxDepth, capture: capture,
-            q8Kernel: WeightFormat.q8Implementation)
+            boundFraction: median / bound, meanDepth: traced ? depth.meanDepth : nil, maxDepth: traced ? chosen.maxDepth : nil,
+            capture: capture, q8Kernel: WeightFormat.q8Implementation)
     }
 
     /// GB/s of weight bytes streamed by y = W x, per format and thread count, for a matrix

@@ -12,6 +12,7 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var architecture: ArchitectureArguments
+    @OptionGroup var threads: ThreadsOption
 
     @Option(name: .long, help: "UTF-8 text to evaluate.")
     var file: String
@@ -37,7 +38,8 @@ struct EvalCommand: ParsableCommand {
         let result: EvaluationResult
         do {
             let ids = try tokenizer.encode(text, addSpecialTokens: false)
-            result = try Evaluation.run(model: model, tokenizer: tokenizer, architecture: chosen, ids: ids)
+            result = try Evaluation.run(
+                model: model, tokenizer: tokenizer, architecture: chosen, ids: ids, threads: threads.count)
         } catch let error as EngineError {
             throw EngineError("\(file): \(error.message)")
         }

@@ -12,6 +12,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var architecture: ArchitectureArguments
+    @OptionGroup var threads: ThreadsOption
 
     @Option(name: .long, help: "Write one JSON object per token (prompt and generated) to this file (JSON Lines).")
     var trace: String?
@@ -65,38 +66,30 @@ struct GenerateCommand: ParsableCommand {
             repetitionPenalty: repetitionPenalty, seed: seed)
         try sampling.validate()
 
-        let folder = try modelOptions.folder()
-        let model = try DepthModel(folder: folder)
-        let tokenizer = try loadTokenizer(folder: folder)
+        let (model, tokenizer) = try RunSetup.load(folder: try modelOptions.folder())
         let chosen = try architecture.resolve(for: model)
-        let promptIds = try tokenizer.encode(prompt, addSpecialTokens: true)
-        for id in promptIds where id >= model.config.vocabSize {
-            throw EngineError(
-                "--prompt: the tokenizer gives id \(id) but the model's vocabulary has \(model.config.vocabSize) entries")
-        }
+        let promptIds = try RunSetup.promptIds(prompt, tokenizer: tokenizer, model: model, what: "--prompt")
         let writer = try trace.map { try TraceWriter(path: $0) }
         var capture: TraceCapture = []
         if writer != nil, !noAttention { capture.insert(.attention) }
         if writer != nil, !noLens { capture.insert(.lens) }
-        let limit = Generator.contextLimit(model: model.model)
+        // --stats reads the runner's records; only --trace needs whole traces.
         let session = try Session(
             model: model, tokenizer: tokenizer, architecture: chosen, sampling: sampling, capture: capture,
-            tracing: writer != nil || stats, capacity: max(1, min(limit, promptIds.count + maxTokens)))
-
-        var stopTokens = Set(model.config.eosTokenIds)
-        if let eos = tokenizer.eosTokenId { stopTokens.insert(eos) }
+            tracing: writer != nil,
+            capacity: RunSetup.capacity(model: model, promptTokens: promptIds.count, maxNewTokens: maxTokens),
+            threads: threads.count)
         let options = GenerationOptions(
-            maxNewTokens: maxTokens, sampling: sampling, stopStrings: stop, stopTokens: stopTokens)
+            maxNewTokens: maxTokens, sampling: sampling, stopStrings: stop,
+            stopTokens: RunSetup.stopTokens(model: model, tokenizer: tokenizer))
 
         if echo { try StandardStreams.write(prompt) }
-        var depth = DepthSummary()
-        let result = try session.generate(
-            prompt: promptIds, options: options,
-            onText: { piece in try StandardStreams.write(piece) },
-            onTrace: { token in
-                try writer?.write(token)
-                if !token.isPrompt { depth.add(token) }
-            })
+        var depth = DepthStatistics()
+        try session.begin(prompt: promptIds, options: options) { try writer?.write($0) }
+        while try session.next(onText: { try StandardStreams.write($0) }, onTrace: { try writer?.write($0) }) == nil {
+            depth.add(session.lastRecord)
+        }
+        let result = try session.result()
         if result.stopReason == .contextLimit {
             StandardStreams.writeError(
                 "depthscope: stopped at the context limit of \(result.contextLimit) tokens (max_position_embeddings in config.json)\n")
@@ -116,22 +109,4 @@ struct GenerateCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// Mean depth and FLOPs of the generated tokens, for `--stats`.
-struct DepthSummary {
-    var tokens = 0
-    var steps = 0
-    var flops = 0.0
-    var fullDepthFlops = 0.0
-
-    mutating func add(_ token: TokenTrace) {
-        tokens += 1
-        steps += token.depth
-        flops += token.flops
-        fullDepthFlops += token.fullDepthFlops
-    }
-
-    var meanDepth: Double { tokens > 0 ? Double(steps) / Double(tokens) : 0 }
-    var flopsRatio: Double { fullDepthFlops > 0 ? flops / fullDepthFlops : 0 }
 }

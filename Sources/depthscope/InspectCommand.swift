@@ -69,30 +69,25 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let folder = try modelOptions.folder()
-        let model: Model
+        let (source, config) = try Model.open(folder)
+        let model = try Model(source: source, config: config)
         let checkpointBytes: Int
         let checkpointFiles: [String]
         var fileTensorTypes: [String: Int]?
-        var hasTokenizer = false
-        if GGUFModel.isGGUF(folder) {
-            let file = try GGUFFile(path: folder)
-            model = try Model(gguf: file)
-            checkpointBytes = file.dataBytes
+        let hasTokenizer: Bool
+        if let gguf = source as? GGUFSource {
+            checkpointBytes = gguf.file.dataBytes
             checkpointFiles = [(folder as NSString).lastPathComponent]
-            fileTensorTypes = GGUFModel.typeCounts(file)
-            hasTokenizer = GGUFTokenizer.hasTokenizer(file)
+            fileTensorTypes = GGUFModel.typeCounts(gguf.file)
+            hasTokenizer = GGUFTokenizer.hasTokenizer(gguf.file)
         } else {
-            try Model.requireFolder(folder)
-            let config = try ModelConfig.load(folder: folder)
-            let loader = try WeightLoader(folder: folder)
-            model = try Model(folder: folder, config: config, loader: loader)
-            checkpointBytes = loader.checkpoint.dataBytes
-            checkpointFiles = loader.checkpoint.files.map { ($0.path as NSString).lastPathComponent }
+            let checkpoint = (source as? SafetensorsSource)?.checkpoint
+            checkpointBytes = checkpoint?.dataBytes ?? 0
+            checkpointFiles = checkpoint?.files.map { ($0.path as NSString).lastPathComponent } ?? []
             hasTokenizer = ["tokenizer.json", "char_vocab.json"].contains {
                 FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0))
             }
         }
-        let config = model.config
         // A model without a tokenizer is still a model (logits work with --tokens), and a
         // broken tokenizer should not hide the rest of the report.
         var tokenizer: (any Tokenizer)?
@@ -105,7 +100,7 @@ struct InspectCommand: ParsableCommand {
             }
         }
         let report = Report(
-            folder: folder, modelType: config.modelType.rawValue, architectures: config.architectures,
+            folder: folder, modelType: config.modelType, architectures: config.architectures,
             layers: config.numHiddenLayers, hiddenSize: config.hiddenSize,
             intermediateSize: config.intermediateSize, attentionHeads: config.numAttentionHeads,
             keyValueHeads: config.numKeyValueHeads, headDim: config.headDim, vocabSize: config.vocabSize,

@@ -1,42 +1,54 @@
 import ArgumentParser
 import Engine
 
-/// `depthscope logits --model DIR --tokens 5,17,3` prints `{"logits": [[...], ...]}`: one
-/// row of float32 logits per position, computed token by token with the KV cache.
+/// `depthscope logits --model DIR --tokens 5,17,3 [--arch NAME --arch-option k=v ...]`
+/// prints `{"logits": [[...], ...]}`: one row of float32 logits per position, under the
+/// checkpoint's own architecture or the one named, the ids fed as one prompt.
 struct LogitsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logits",
         abstract: "Print the next-token logits at every position of a token sequence, as JSON.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var architecture: ArchitectureArguments
+    @OptionGroup var threads: ThreadsOption
 
     @Option(name: .long, help: "Comma-separated token ids, e.g. 5,17,3.")
     var tokens: String
 
     func run() throws {
         let ids = try parseTokenList(tokens, option: "--tokens")
-        let model = try Model(folder: modelOptions.folder())
-        for id in ids where id < 0 || id >= model.config.vocabSize {
-            throw EngineError("--tokens: token id \(id) is out of range (vocabulary size \(model.config.vocabSize))")
+        let model = try DepthModel(folder: modelOptions.folder())
+        let vocabulary = model.config.vocabSize
+        for id in ids where id < 0 || id >= vocabulary {
+            throw EngineError("--tokens: token id \(id) is out of range (vocabulary size \(vocabulary))")
         }
         guard ids.count <= model.config.maxPositionEmbeddings else {
             throw EngineError(
                 "--tokens: \(ids.count) tokens exceed the model's context of \(model.config.maxPositionEmbeddings) (max_position_embeddings)")
         }
-        let runner = try VanillaRunner(model: model, capacity: ids.count)
+        let runner = try DepthRunner(
+            source: model, architecture: try architecture.resolve(for: model), capacity: ids.count,
+            threads: threads.count)
         var output = "{\"logits\": ["
-        for (position, id) in ids.enumerated() {
-            let logits = try runner.run(token: id, position: position)
-            output += position == 0 ? "[" : ", ["
-            for i in 0..<logits.count {
-                let value = logits[i]
-                guard value.isFinite else {
-                    throw EngineError("logit \(i) at position \(position) is \(value): the weights overflow in f32")
+        var start = 0
+        while start < ids.count {
+            let batch = ids[start..<min(start + runner.batchSize, ids.count)]
+            try runner.run(batch, logits: .all)
+            for j in 0..<batch.count {
+                let logits = runner.logits(of: j)
+                output += start + j == 0 ? "[" : ", ["
+                for i in 0..<vocabulary {
+                    let value = logits[i]
+                    guard value.isFinite else {
+                        throw EngineError("logit \(i) at position \(start + j) is \(value): the weights overflow in f32")
+                    }
+                    if i > 0 { output += ", " }
+                    output += value.description
                 }
-                if i > 0 { output += ", " }
-                output += value.description
+                output += "]"
             }
-            output += "]"
+            start += batch.count
         }
         output += "]}\n"
         try StandardStreams.write(output)

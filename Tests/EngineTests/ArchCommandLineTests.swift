@@ -40,7 +40,7 @@ import Testing
         #expect(traces.filter(\.isPrompt).map(\.text).joined() == "#$%&")
         #expect(traces.filter { !$0.isPrompt }.map(\.text).joined() == result.text)
         #expect(traces.allSatisfy { $0.steps.allSatisfy { $0.attention != nil && $0.lens?.count == 5 } })
-        #expect(traces.allSatisfy { $0.exit.reason == "router" ? $0.exit.threshold == 0.6 : $0.exit.reason == "full_depth" })
+        #expect(traces.allSatisfy { $0.exit.reason == .router ? $0.exit.threshold == 0.6 : $0.exit.reason == .fullDepth })
         #expect(result.stderrLines.last?.hasPrefix("depth: mean ") == true)
         #expect(result.stderr.contains("mor threshold=0.6 kv=recursion_wise"))
 

@@ -14,15 +14,15 @@ import Testing
 
     /// The core engine's vanilla runner (ForwardPass.forward), independent of DepthRunner.
     func vanillaLogits(_ model: Model, _ tokens: [Int]) throws -> [[Float]] {
-        let runner = try VanillaRunner(model: model, capacity: tokens.count)
-        return try tokens.enumerated().map { try runner.run(token: $1, position: $0).array }
+        let runner = try vanillaRunner(model, capacity: tokens.count)
+        return try tokens.enumerated().map { try runner.run(token: $1, position: $0) }
     }
 
     @Test func vanillaEqualsTheCoreForwardPass() throws {
         let model = try ArchFixtures.model("plain6")
         let ours = try runTokens(model, resolve(model, "vanilla"), tokens)
         #expect(ours.map(\.logits) == (try vanillaLogits(model.model, tokens)))
-        #expect(ours.allSatisfy { $0.record.steps.count == 6 && $0.record.exit.reason == "full_depth" })
+        #expect(ours.allSatisfy { $0.record.steps.count == 6 && $0.record.exit.reason == .fullDepth })
     }
 
     @Test(arguments: ["cycle", "sequence", "middle_cycle"])
@@ -41,7 +41,7 @@ import Testing
         let results = try runTokens(model, architecture, tokens)
         for result in results {
             #expect(result.record.steps.count == architecture.maxDepth)
-            #expect(result.record.exit.reason == "full_depth")
+            #expect(result.record.exit.reason == .fullDepth)
             #expect(result.record.routerProbabilities.count == model.depth.numRecursion - 1)
         }
         // At its default threshold the same checkpoint stops some tokens early, so the
@@ -61,7 +61,7 @@ import Testing
             let exit = try runTokens(
                 model, resolve(model, "early-exit", ["criterion": criterion, "threshold": threshold, "kv": kv]), tokens)
             #expect(exit.map(\.logits) == (try vanillaLogits(model.model, tokens)))
-            #expect(exit.allSatisfy { $0.record.steps.count == 6 && $0.record.exit.reason == "full_depth" })
+            #expect(exit.allSatisfy { $0.record.steps.count == 6 && $0.record.exit.reason == .fullDepth })
         }
     }
 
@@ -142,7 +142,7 @@ import Testing
         let never = try runTokens(
             model, resolve(model, "recurrent", ["steps": "5", "criterion": "argmax_stable", "threshold": "5"]), tokens)
         #expect(maxDifference(fixed.map(\.logits), never.map(\.logits)) == 0)
-        #expect(fixed.allSatisfy { $0.record.steps.count == 1 + 2 * 5 + 1 && $0.record.exit.reason == "full_depth" })
+        #expect(fixed.allSatisfy { $0.record.steps.count == 1 + 2 * 5 + 1 && $0.record.exit.reason == .fullDepth })
         #expect(never.allSatisfy { $0.record.steps.count == 1 + (2 + 1) * 5 })
     }
 }

@@ -32,7 +32,7 @@ import Testing
                 expectClose(step.score, want.score, "\(at) step \(step.step) score")
             }
             let exit = record.exit
-            #expect(exit.reason == expected.exit.reason, "\(at): exit reason")
+            #expect(exit.reason.rawValue == expected.exit.reason, "\(at): exit reason")
             #expect(exit.criterion == expected.exit.criterion, "\(at): exit criterion")
             #expect(exit.threshold == expected.exit.threshold.map { Float($0) }, "\(at): threshold")
             #expect(exit.steps == expected.exit.steps && exit.maxSteps == expected.exit.maxSteps, "\(at): exit steps")

@@ -113,12 +113,15 @@ import Testing
         #expect(session.runner.model === model.model)
         #expect(session.tokens == tokens && session.isPromptToken == flags)
         #expect(replayed.map(\.id) == tokens && replayed.map(\.isPrompt) == flags)
-        #expect(replayed.allSatisfy { $0.depth == 6 && $0.exit.reason == "full_depth" })
+        #expect(replayed.allSatisfy { $0.depth == 6 && $0.exit.reason == .fullDepth })
 
+        // The replay feeds the prompt and the generated tokens as two batches; a new session
+        // fed the same way holds the same caches, bit for bit.
         let fresh = try self.session("mor_expert", "recursive", ["recursions": "2"])
-        for (token, isPrompt) in zip(tokens, flags) { try fresh.feed(token, isPrompt: isPrompt) }
-        let after = try #require(session.nextTokenLogits).array
-        #expect(after == (try #require(fresh.nextTokenLogits).array))
+        try fresh.feed(zip(tokens, flags).filter(\.1).map(\.0), isPrompt: true)
+        try fresh.feed(zip(tokens, flags).filter { !$0.1 }.map(\.0), isPrompt: false)
+        let after = Array(try #require(session.nextTokenLogits))
+        #expect(after == Array(try #require(fresh.nextTokenLogits)))
 
         // Generation goes on under the new architecture.
         let more = try session.feed(try session.sample())
@@ -176,11 +179,13 @@ import Testing
         let ids = (0..<150).map { _ in Int(random.next() % 32) }
         let result = try Evaluation.run(model: model, tokenizer: tokenizer, architecture: Architecture.defaultFor(model), ids: ids)
         #expect(result.windows == 3 && result.tokens == 149)
+        // Each window is one batch through the forward pass, as eval feeds it.
         var expected = 0.0
         for start in stride(from: 0, to: 149, by: 64) {
-            let runner = try VanillaRunner(model: model.model, capacity: 64)
-            for position in start..<min(start + 64, 149) {
-                let logits = try runner.run(token: ids[position], position: position - start).array
+            let runner = try vanillaRunner(model.model, capacity: 64, batchSize: 64)
+            let rows = try runBatched(runner, Array(ids[start..<min(start + 64, 149)]))
+            for (offset, logits) in rows.enumerated() {
+                let position = start + offset
                 let top = Double(logits.max() ?? 0)
                 let total = logits.reduce(0.0) { $0 + exp(Double($1) - top) }
                 expected -= Double(logits[ids[position + 1]]) - top - log(total)

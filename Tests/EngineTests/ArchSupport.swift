@@ -96,7 +96,7 @@ func runTokens(_ model: DepthModel, _ architecture: Architecture, _ tokens: [Int
     let runner = try DepthRunner(source: model, architecture: architecture, capacity: max(tokens.count, 1), capture: capture)
     return try tokens.enumerated().map { position, token in
         let logits = try runner.run(token: token, position: position)
-        return (logits.array, runner.record)
+        return (logits, runner.record)
     }
 }
 

@@ -159,16 +159,16 @@ import Testing
 
     @Test func tokenOutOfRange() throws {
         let model = try Model(folder: Fixtures.model("llama2"))
-        let state = try RunState(config: model.config, contextLength: 4)
+        let hidden = try FloatVector(count: model.config.hiddenSize)
         expectEngineError(containing: ["token id 96", "out of range", "96"]) {
-            try model.embed(token: 96, into: state.hidden)
+            try model.embed([96], into: hidden.pointer)
         }
-        expectEngineError(containing: ["token id -1"]) { try model.embed(token: -1, into: state.hidden) }
+        expectEngineError(containing: ["token id -1"]) { try model.embed([-1], into: hidden.pointer) }
     }
 
     @Test func kvCacheFull() throws {
         let model = try Model(folder: Fixtures.model("llama2"))
-        let runner = try VanillaRunner(model: model, capacity: 2)
+        let runner = try vanillaRunner(model, capacity: 2)
         _ = try runner.run(token: 1, position: 0)
         _ = try runner.run(token: 1, position: 1)
         expectEngineError(containing: ["context limit", "2 positions"]) { _ = try runner.run(token: 1, position: 2) }

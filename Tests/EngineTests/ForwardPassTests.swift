@@ -5,44 +5,60 @@ import Testing
 
 /// The building blocks later architectures compose, checked by identities.
 @Suite struct ForwardPassTests {
-    func logits(_ model: Model, tokens: [Int], positions: [Int]) throws -> [Float] {
-        let runner = try VanillaRunner(model: model, capacity: 32)
-        var last: [Float] = []
-        for (token, position) in zip(tokens, positions) {
-            last = try runner.run(token: token, position: position).array
-        }
-        return last
+    /// One token at `position` through stored layer `layer`, with the building blocks.
+    func runLayer(
+        _ model: Model, _ layer: Int, _ hidden: FloatVector, position: Int, cache: KVCache, state: RunState,
+        writes: KeyValueWrites = .own
+    ) throws {
+        state.rotary.prepare(start: position, count: 1)
+        try model.decoderLayer(
+            layer, LayerRows(states: hidden.pointer, count: 1, start: position), cache: cache, writes: writes, state: state)
     }
 
-    /// forward() is exactly embed, every layer with its own cache, final norm and head.
+    /// The last token's logits after `tokens` at `positions`, every layer with its own cache.
+    func logits(_ model: Model, tokens: [Int], positions: [Int]) throws -> [Float] {
+        let state = try RunState(model: model, contextLength: 32)
+        let caches = try model.layers.map { _ in try KVCache(kvDim: model.config.kvDim, capacity: 32) }
+        let hidden = try FloatVector(count: model.config.hiddenSize)
+        let logits = try FloatVector(count: model.config.vocabSize)
+        for (token, position) in zip(tokens, positions) {
+            try model.embed([token], into: hidden.pointer)
+            for layer in 0..<model.layers.count {
+                try runLayer(model, layer, hidden, position: position, cache: caches[layer], state: state)
+            }
+            model.logits(hidden.pointer, count: 1, into: logits.pointer, state: state)
+        }
+        return logits.array
+    }
+
+    /// The vanilla runner is exactly embed, every layer with its own cache, final norm and head.
     @Test func forwardIsTheBlocksInOrder() throws {
         let model = try Model(folder: Fixtures.model("llama3"))
-        let runner = try VanillaRunner(model: model, capacity: 8)
-        let state = try RunState(config: model.config, contextLength: 8)
-        let caches = try model.makeCaches(capacity: 8)
-        let hidden = try FloatVector(count: model.config.hiddenSize)
-        for (position, token) in [5, 17, 3, 40].enumerated() {
-            let expected = try runner.run(token: token, position: position).array
-            try model.embed(token: token, into: hidden)
-            for layer in 0..<model.layers.count {
-                try model.attentionBlock(layer, hidden: hidden, position: position, cache: caches[layer], state: state)
-                model.mlpBlock(layer, hidden: hidden, state: state)
-            }
-            #expect(model.logits(hidden: hidden, state: state).array == expected)
-        }
+        let runner = try vanillaRunner(model, capacity: 8)
+        let tokens = [5, 17, 3, 40]
+        var expected: [Float] = []
+        for (position, token) in tokens.enumerated() { expected = try runner.run(token: token, position: position) }
+        #expect(try logits(model, tokens: tokens, positions: Array(0..<4)) == expected)
     }
 
-    /// appendKeyValue writes the same key/value rows a full layer writes for that state.
-    @Test func appendKeyValueMatchesTheLayer() throws {
+    /// Keys and values computed from a state by a plan (state propagation) are the rows the
+    /// full layer writes for that state.
+    @Test func keyValuesFromAStateMatchTheLayer() throws {
         let model = try Model(folder: Fixtures.model("qwen2"))  // biases on k and v too
-        let state = try RunState(config: model.config, contextLength: 4)
+        let state = try RunState(model: model, contextLength: 4)
         let full = try KVCache(kvDim: model.config.kvDim, capacity: 4)
         let keysOnly = try KVCache(kvDim: model.config.kvDim, capacity: 4)
         let hidden = try FloatVector(count: model.config.hiddenSize)
+        let entry = UnsafeMutableBufferPointer<KeyValueEntry>.allocate(capacity: 1)
+        defer { entry.deallocate() }
         for (position, token) in [7, 8, 9].enumerated() {
-            try model.embed(token: token, into: hidden)
-            try model.appendKeyValue(1, hidden: hidden, position: position, cache: keysOnly, state: state)
-            try model.decoderLayer(1, hidden: hidden, position: position, cache: full, state: state)
+            try model.embed([token], into: hidden.pointer)
+            entry[0] = KeyValueEntry(token: 0, source: .state(UnsafePointer(hidden.pointer)))
+            state.rotary.prepare(start: position, count: 1)
+            try model.decoderLayer(
+                1, LayerRows(states: hidden.pointer, count: 0, start: position), cache: keysOnly,
+                writes: .plan(UnsafeBufferPointer(entry)), state: state)
+            try runLayer(model, 1, hidden, position: position, cache: full, state: state)
         }
         for row in 0..<3 {
             let kvDim = model.config.kvDim
@@ -70,13 +86,12 @@ import Testing
 
     @Test func attentionWeightsAreCapturedPerHead() throws {
         let model = try Model(folder: Fixtures.model("mistral"))  // sliding window 4
-        let runner = try VanillaRunner(model: model, capacity: 8)
+        let runner = try vanillaRunner(model, capacity: 8)
         for (position, token) in [1, 2, 3, 4, 5, 6].enumerated() {
             _ = try runner.run(token: token, position: position)
         }
         // After the last layer ran at position 5: weights over the 6 rows of its cache.
-        let rows = runner.state.attentionByPosition(
-            cache: runner.caches[1], span: 6, heads: model.config.numAttentionHeads)
+        let rows = runner.state.attentionByPosition(row: 0, cache: try runner.cache(1), span: 6)
         #expect(rows.count == model.config.numAttentionHeads)
         for row in rows {
             #expect(abs(row.reduce(0, +) - 1) < 1e-5)
@@ -88,14 +103,14 @@ import Testing
     /// A step that reads another step's cache without appending sees exactly those rows.
     @Test func attentionWithoutAppendingReadsTheGivenCache() throws {
         let model = try Model(folder: Fixtures.model("llama2"))
-        let state = try RunState(config: model.config, contextLength: 4)
+        let state = try RunState(model: model, contextLength: 4)
         let shared = try KVCache(kvDim: model.config.kvDim, capacity: 4)
         let a = try FloatVector(count: model.config.hiddenSize)
         let b = try FloatVector(count: model.config.hiddenSize)
-        try model.embed(token: 3, into: a)
+        try model.embed([3], into: a.pointer)
         b.copy(from: a)
-        try model.attentionBlock(0, hidden: a, position: 0, cache: shared, state: state)
-        try model.attentionBlock(0, hidden: b, position: 0, cache: shared, state: state, appendToCache: false)
+        try runLayer(model, 0, a, position: 0, cache: shared, state: state)
+        try runLayer(model, 0, b, position: 0, cache: shared, state: state, writes: .none)
         #expect(shared.count == 1)
         #expect(a.array == b.array)
     }

@@ -19,9 +19,10 @@ import Testing
         _ options: GenerationOptions, model: Model? = nil, prompt: [Int]? = nil, pieces: inout [String]
     ) throws -> GenerationResult {
         let model = model ?? self.model
-        let runner = try VanillaRunner(model: model, capacity: 64)
-        let generator = Generator(runner: runner, tokenizer: LetterTokenizer(vocabularySize: model.config.vocabSize))
-        return try generator.generate(prompt: prompt ?? greedyPrompt, options: options) { pieces.append($0) }
+        let tokenizer = LetterTokenizer(vocabularySize: model.config.vocabSize)
+        return try generateText(model, tokenizer: tokenizer, prompt: prompt ?? greedyPrompt, options: options) {
+            pieces.append($0)
+        }
     }
 
     func text(_ ids: [Int]) -> String { ids.map { LetterTokenizer(vocabularySize: 96).displayText($0) }.joined() }
@@ -38,8 +39,8 @@ import Testing
         let prompt = try tokenizer.encode(text.prompt, addSpecialTokens: true)
         #expect(prompt == greedy.prompt)
         var pieces: [String] = []
-        let result = try Generator(runner: VanillaRunner(model: model, capacity: 64), tokenizer: tokenizer).generate(
-            prompt: prompt,
+        let result = try generateText(
+            model, tokenizer: tokenizer, prompt: prompt,
             options: GenerationOptions(maxNewTokens: greedy.generated.count, sampling: .greedy)
         ) { pieces.append($0) }
         #expect(result.generatedTokens == greedy.generated)

@@ -12,10 +12,10 @@ import Testing
     func logitsMatchTransformers(name: String) throws {
         let expected = try ExpectedLogits.load(name)
         let model = try Model(folder: Fixtures.model(name))
-        let runner = try VanillaRunner(model: model, capacity: expected.tokens.count)
+        let runner = try vanillaRunner(model, capacity: expected.tokens.count)
         var worst: Float = 0
         for (position, token) in expected.tokens.enumerated() {
-            let logits = try runner.run(token: token, position: position).array
+            let logits = try runner.run(token: token, position: position)
             let reference = expected.logits[position]
             try #require(logits.count == reference.count)
             for (ours, theirs) in zip(logits, reference) {
@@ -29,12 +29,9 @@ import Testing
     func greedyGenerationMatchesTransformers(name: String) throws {
         let expected = try #require(try ExpectedLogits.load(name).greedy)
         let model = try Model(folder: Fixtures.model(name))
-        let runner = try VanillaRunner(model: model, capacity: 64)
-        let generator = Generator(runner: runner, tokenizer: LetterTokenizer(vocabularySize: model.config.vocabSize))
-        let result = try generator.generate(
-            prompt: expected.prompt,
-            options: GenerationOptions(maxNewTokens: expected.generated.count, sampling: .greedy)
-        ) { _ in }
+        let result = try generateText(
+            model, tokenizer: LetterTokenizer(vocabularySize: model.config.vocabSize), prompt: expected.prompt,
+            options: GenerationOptions(maxNewTokens: expected.generated.count, sampling: .greedy))
         #expect(result.generatedTokens == expected.generated)
         #expect(result.stopReason == .maxTokens)
     }

@@ -96,7 +96,7 @@ import Testing
         expectEngineError(containing: ["config.json", "hidden_size"]) {
             _ = try parse("{\"model_type\": \"llama\", \"vocab_size\": 10}")
         }
-        expectEngineError(containing: ["config.json", "vocab_size", "a number"]) {
+        expectEngineError(containing: ["config.json", "vocab_size", "an integer"]) {
             _ = try parse("""
                 {"model_type": "llama", "vocab_size": "many", "hidden_size": 64, "intermediate_size": 128,
                  "num_hidden_layers": 2, "num_attention_heads": 8}
@@ -105,8 +105,8 @@ import Testing
         expectEngineError(containing: ["config.json", "rope type 'yarn'"]) {
             _ = try parse("{\"model_type\": \"llama\", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4}, \(Self.sizes)}")
         }
-        expectEngineError(containing: ["config.json", "hidden_act 'gelu'"]) {
-            _ = try parse("{\"model_type\": \"llama\", \"hidden_act\": \"gelu\", \(Self.sizes)}")
+        expectEngineError(containing: ["config.json", "hidden_act 'relu2'"]) {
+            _ = try parse("{\"model_type\": \"llama\", \"hidden_act\": \"relu2\", \(Self.sizes)}")
         }
         expectEngineError(containing: ["config.json", "num_key_value_heads"]) {
             _ = try parse("{\"model_type\": \"llama\", \"num_key_value_heads\": 3, \(Self.sizes)}")

@@ -360,22 +360,18 @@ import Testing
     func prefillEqualsTokenByToken(name: String) throws {
         let model = try Model(folder: Fixtures.model(name))
         let tokens = [5, 17, 3, 40, 2, 9, 11, 60, 1, 33]
-        let sequential = try VanillaRunner(model: model, capacity: 16)
+        let sequential = try vanillaRunner(model, capacity: 16)
         var expected: [Float] = []
-        for (position, token) in tokens.enumerated() { expected = try sequential.run(token: token, position: position).array }
+        for (position, token) in tokens.enumerated() { expected = try sequential.run(token: token, position: position) }
         for (chunk, threads) in [(4, 1), (64, 2)] {
-            let batched = try VanillaRunner(model: model, capacity: 16, threads: threads)
-            let logits = try model.prefill(
-                tokens: tokens, start: 0, caches: batched.caches, state: batched.state,
-                batch: PrefillState(config: model.config, chunk: chunk)).array
+            let batched = try vanillaRunner(model, capacity: 16, threads: threads, batchSize: chunk)
+            let logits = try runBatched(batched, tokens).last ?? []
             let worst = zip(logits, expected).map { abs($0 - $1) }.max() ?? .infinity
             #expect(worst < 1e-4, "\(name), chunk \(chunk): \(worst)")
-            for (ours, theirs) in zip(batched.caches, sequential.caches) {
-                #expect(ours.count == theirs.count)
-            }
+            #expect(batched.kvCacheBytes == sequential.kvCacheBytes)
             // Decoding continues from the prefilled caches exactly as from sequential ones.
-            let next = try batched.run(token: 7, position: tokens.count).array
-            let reference = try sequential.run(token: 7, position: tokens.count).array
+            let next = try batched.run(token: 7, position: tokens.count)
+            let reference = try sequential.run(token: 7, position: tokens.count)
             #expect(zip(next, reference).map { abs($0 - $1) }.max() ?? .infinity < 1e-4)
             sequential.reset()
             for (position, token) in tokens.enumerated() { _ = try sequential.run(token: token, position: position) }
@@ -397,11 +393,11 @@ import Testing
         let weightsOnly = try q8.converted(to: .f32)
         #expect(q8.matrixDTypes.contains("Q8_0") && weightsOnly.matrixDTypes == ["F32"])
         func rmsError(_ model: Model) throws -> Double {
-            let runner = try VanillaRunner(model: model, capacity: expected.tokens.count)
+            let runner = try vanillaRunner(model, capacity: expected.tokens.count)
             var total = 0.0
             var count = 0
             for (position, token) in expected.tokens.enumerated() {
-                let logits = try runner.run(token: token, position: position).array
+                let logits = try runner.run(token: token, position: position)
                 for (ours, theirs) in zip(logits, expected.logits[position]) {
                     total += Double(ours - theirs) * Double(ours - theirs)
                     count += 1
@@ -420,20 +416,17 @@ import Testing
     @Test func threadedAttentionAndProductsGiveIdenticalLogits() throws {
         let model = try Model.random(hidden: 256, layers: 2, heads: 8, ffn: 256, vocab: 64, context: 512, seed: 5)
         let tokens = (0..<300).map { ($0 * 37 + 11) % 64 }
-        let one = try VanillaRunner(model: model, capacity: 320, threads: 1)
-        let two = try VanillaRunner(model: model, capacity: 320, threads: 2)
+        let one = try vanillaRunner(model, capacity: 320, threads: 1)
+        let two = try vanillaRunner(model, capacity: 320, threads: 2)
         for (position, token) in tokens.enumerated() {
-            let a = try one.run(token: token, position: position).array
-            let b = try two.run(token: token, position: position).array
+            let a = try one.run(token: token, position: position)
+            let b = try two.run(token: token, position: position)
             if position % 50 == 0 || position == tokens.count - 1 { #expect(a == b, "position \(position)") }
         }
         // And the prompt path: 300 rows x 8 heads x 32 dims is well above the split threshold.
-        let batch = try PrefillState(config: model.config)
         one.reset()
         two.reset()
-        let a = try model.prefill(tokens: tokens, start: 0, caches: one.caches, state: one.state, batch: batch).array
-        let b = try model.prefill(tokens: tokens, start: 0, caches: two.caches, state: two.state, batch: batch).array
-        #expect(a == b)
+        #expect(try runBatched(one, tokens) == (try runBatched(two, tokens)))
     }
 
     /// The pool runs every chunk exactly once, also when jobs come faster than workers wake.

@@ -118,3 +118,38 @@ func expectEngineError(
         Issue.record("expected an EngineError, got \(error)", sourceLocation: sourceLocation)
     }
 }
+
+/// The checkpoint's own layers at full depth (`vanilla`) as a runner: the engine's one
+/// forward pass, one token per `run(token:position:)` or a batch per `run(_:)`.
+func vanillaRunner(_ model: Model, capacity: Int, threads: Int = 1, batchSize: Int? = nil) throws -> DepthRunner {
+    let plain = try DepthModel(plain: model)
+    return try DepthRunner(
+        source: plain, architecture: Architecture.resolve("vanilla", options: [], for: plain), capacity: capacity,
+        threads: threads, batchSize: batchSize)
+}
+
+/// Generation on a plain model through `Session` (the engine's one generation loop).
+func generateText(
+    _ model: Model, tokenizer: any Tokenizer, prompt: [Int], options: GenerationOptions, capacity: Int = 64,
+    onText: (String) throws -> Void = { _ in }
+) throws -> GenerationResult {
+    let session = try Session(
+        model: try DepthModel(plain: model), tokenizer: tokenizer, architecture: nil, tracing: false, capacity: capacity)
+    return try session.generate(prompt: prompt, options: options, onText: onText)
+}
+
+/// Feeds `tokens` through `runner` in batches of its batch size from position 0 and
+/// returns every position's logits.
+func runBatched(_ runner: DepthRunner, _ tokens: [Int]) throws -> [[Float]] {
+    var rows: [[Float]] = []
+    var start = 0
+    while start < tokens.count {
+        let batch = tokens[start..<min(start + runner.batchSize, tokens.count)]
+        try runner.run(batch, logits: .all)
+        for j in 0..<batch.count {
+            rows.append(Array(UnsafeBufferPointer(start: runner.logits(of: j), count: runner.model.config.vocabSize)))
+        }
+        start += batch.count
+    }
+    return rows
+}

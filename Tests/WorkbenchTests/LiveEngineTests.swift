@@ -117,7 +117,7 @@ extension RunSettings {
         #expect(strict.tokens.allSatisfy { $0.exit.steps == $0.depth && $0.depth <= 8 })
         // Vanilla runs the four stored layers, every token at full depth.
         #expect(vanilla.info?.maxDepth == 4)
-        #expect(vanilla.tokens.allSatisfy { $0.depth == 4 && $0.exit.reason == "full_depth" })
+        #expect(vanilla.tokens.allSatisfy { $0.depth == 4 && $0.exit.reason == .fullDepth })
         #expect(engine.modelLoads == 1)
     }
 

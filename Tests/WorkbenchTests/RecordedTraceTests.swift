@@ -27,7 +27,7 @@ import Engine
             text = t.text
             isPrompt = t.isPrompt
             depth = t.depth
-            exit = t.exit.reason
+            exit = t.exit.reason.rawValue
             layers = t.steps.map(\.layer)
         }
     }

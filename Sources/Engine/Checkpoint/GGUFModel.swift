@@ -1,15 +1,12 @@
 import Foundation
 
-/// Turns a llama.cpp GGUF file of architecture `llama` (also Mistral's) or `qwen2` into the
-/// engine's `ModelConfig` and `Model`, so the same file runs in both engines.
+/// A llama.cpp GGUF file as a model: its metadata turned into the config.json keys the
+/// family's HF config stands for (so both formats go through one parser), and its tensors
+/// by llama.cpp name (`token_embd`, `blk.N.attn_q`, ...).
 ///
-/// Tensor names are llama.cpp's (`token_embd`, `blk.N.attn_q`, ...); shapes are listed
-/// fastest-varying first, so a matrix of `rows` outputs x `columns` inputs has dimensions
-/// [columns, rows]. llama.cpp's converter permutes the rows of Q and K so that rotary
-/// pairs are adjacent (its "normal" rope); the engine rotates HF's half-split pairs, so
-/// those rows are put back in HF order while loading. Qwen2 files are not permuted (llama.cpp
-/// uses the half-split "neox" rope for them) and carry q/k/v biases; GGUF has no sliding
-/// window for them, so every layer attends fully, as in llama.cpp.
+/// GGUF lists a tensor's dimensions fastest-varying first, so a matrix of `rows` outputs x
+/// `columns` inputs has dimensions [columns, rows]. The family of a file is the one whose
+/// `ggufArchitectures` holds `general.architecture`.
 public enum GGUFModel {
     /// Whether `path` names a GGUF file (an existing file that ends in `.gguf` or starts
     /// with the GGUF magic), as opposed to a model folder.
@@ -21,38 +18,17 @@ public enum GGUFModel {
         return path.lowercased().hasSuffix(".gguf") || GGUFFile.hasMagic(path)
     }
 
-    /// Architectures (general.architecture) the engine runs.
-    static let supportedArchitectures = ["llama", "qwen2"]
-
     /// The HF-style config that this file's metadata describes. Errors name the file.
     public static func config(of file: GGUFFile) throws -> ModelConfig {
         let path = file.path
         guard let architecture = file["general.architecture"]?.stringValue else {
             throw EngineError("\(path): no general.architecture in the metadata")
         }
-        guard supportedArchitectures.contains(architecture) else {
+        guard let family = ModelFamilies.family(ggufArchitecture: architecture), let modelType = family.modelTypes.first else {
             throw EngineError(
-                "\(path): architecture '\(architecture)' is not supported (supported: \(supportedArchitectures.joined(separator: ", ")))")
+                "\(path): architecture '\(architecture)' is not supported (supported: \(ModelFamilies.ggufArchitectures.joined(separator: ", ")))")
         }
-        func integer(_ key: String) throws -> Int? {
-            guard let value = file["\(architecture).\(key)"] else { return nil }
-            guard let number = value.intValue else {
-                throw EngineError("\(path): \(architecture).\(key) must be an integer, got \(value.summary)")
-            }
-            return number
-        }
-        func required(_ key: String) throws -> Int {
-            guard let number = try integer(key) else { throw EngineError("\(path): metadata has no \(architecture).\(key)") }
-            return number
-        }
-        func real(_ key: String) throws -> Double? {
-            guard let value = file["\(architecture).\(key)"] else { return nil }
-            guard let number = value.doubleValue else {
-                throw EngineError("\(path): \(architecture).\(key) must be a number, got \(value.summary)")
-            }
-            return number
-        }
-
+        let keys = GGUFKeys(file: file, architecture: architecture)
         guard let embedding = file.tensor("token_embd.weight") else {
             throw EngineError("\(path): no tensor 'token_embd.weight'")
         }
@@ -60,51 +36,53 @@ public enum GGUFModel {
             throw EngineError("\(path): tensor 'token_embd.weight' has dimensions \(embedding.dimensions), expected 2")
         }
         let vocabulary = embedding.dimensions[1]
-        if let declared = try integer("vocab_size"), declared != vocabulary {
+        if let declared = try keys.int("vocab_size"), declared != vocabulary {
             throw EngineError("\(path): \(architecture).vocab_size is \(declared) but token_embd.weight has \(vocabulary) rows")
         }
-        let hidden = try required("embedding_length")
-        let heads = try required("attention.head_count")
+        let hidden = try keys.required("embedding_length")
+        let heads = try keys.required("attention.head_count")
         var json: [String: JSONValue] = [
-            "model_type": .string(architecture),
+            "model_type": .string(modelType),
             "vocab_size": .int(vocabulary),
             "hidden_size": .int(hidden),
-            "intermediate_size": .int(try required("feed_forward_length")),
-            "num_hidden_layers": .int(try required("block_count")),
+            "intermediate_size": .int(try keys.required("feed_forward_length")),
+            "num_hidden_layers": .int(try keys.required("block_count")),
             "num_attention_heads": .int(heads),
-            "num_key_value_heads": .int(try integer("attention.head_count_kv") ?? heads),
-            "max_position_embeddings": .int(try required("context_length")),
-            "rope_theta": .double(try real("rope.freq_base") ?? 10000),
-            "rms_norm_eps": .double(try real("attention.layer_norm_rms_epsilon") ?? 1e-5),
+            "num_key_value_heads": .int(try keys.int("attention.head_count_kv") ?? heads),
+            "max_position_embeddings": .int(try keys.required("context_length")),
+            "rope_theta": .double(try keys.double("rope.freq_base") ?? 10000),
+            "rms_norm_eps": .double(try keys.double("attention.layer_norm_rms_epsilon") ?? 1e-5),
             "tie_word_embeddings": .bool(file.tensor("output.weight") == nil),
             "bos_token_id": file["tokenizer.ggml.bos_token_id"]?.intValue.map(JSONValue.int) ?? .null,
             "eos_token_id": file["tokenizer.ggml.eos_token_id"]?.intValue.map(JSONValue.int) ?? .null,
             "dtype": .string(predominantType(file)),
         ]
-        if architecture == "qwen2" { json["use_sliding_window"] = .bool(false) }
-        let headDim = try integer("attention.key_length") ?? (heads > 0 ? hidden / heads : 0)
+        let headDim = try keys.int("attention.key_length") ?? (heads > 0 ? hidden / heads : 0)
         json["head_dim"] = .int(headDim)
-        if let valueLength = try integer("attention.value_length"), valueLength != headDim {
+        if let valueLength = try keys.int("attention.value_length"), valueLength != headDim {
             throw EngineError("\(path): attention.value_length \(valueLength) differs from key_length \(headDim); not supported")
         }
-        if let rotated = try integer("rope.dimension_count"), rotated != headDim {
-            throw EngineError("\(path): rope.dimension_count \(rotated) is not the head size \(headDim) (partial rotary is not supported)")
+        if let rotated = try keys.int("rope.dimension_count"), rotated != headDim {
+            json["partial_rotary_factor"] = .double(Double(rotated) / Double(max(headDim, 1)))
         }
-        switch file["\(architecture).rope.scaling.type"]?.stringValue ?? "none" {
+        switch try keys.string("rope.scaling.type") ?? "none" {
         case "none": break
         case "linear":
-            guard let factor = try real("rope.scaling.factor") else {
+            guard let factor = try keys.double("rope.scaling.factor") else {
                 throw EngineError("\(path): linear rope scaling without \(architecture).rope.scaling.factor")
             }
             json["rope_scaling"] = .object(["rope_type": .string("linear"), "factor": .double(factor)])
         case let other:
             throw EngineError("\(path): rope scaling '\(other)' is not supported (none and linear are)")
         }
+        for (key, value) in try family.configKeys(gguf: keys) { json[key] = value }
         let data = try JSONEncoder().encode(JSONValue.object(json))
         var config = try ModelConfig.parse(data, file: path)
         // Llama 3 style scaling is stored as a tensor of per-frequency divisors.
         if let factors = file.tensor("rope_freqs.weight") {
-            config.rope.frequencyFactors = try ropeFactors(factors, file: file, count: config.headDim / 2)
+            let global = config.rope
+            config.rope.frequencyFactors = try ropeFactors(factors, file: file, count: config.rotaryDim / 2)
+            config.layerRopes = config.layerRopes.map { $0 == global ? config.rope : $0 }
         }
         return config
     }
@@ -113,12 +91,12 @@ public enum GGUFModel {
     static func ropeFactors(_ tensor: GGUFTensorInfo, file: GGUFFile, count: Int) throws -> [Float] {
         guard tensor.type == .f32, tensor.dimensions == [count] else {
             throw EngineError(
-                "\(file.path): rope_freqs.weight must be \(count) F32 values, is \(tensor.dimensions) \(tensor.type.name)")
+                "\(file.path): \(tensor.name) must be \(count) F32 values, is \(tensor.dimensions) \(tensor.type.name)")
         }
         let bytes = file.bytes(of: tensor)
         let factors = (0..<count).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
         guard factors.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw EngineError("\(file.path): rope_freqs.weight holds a factor that is not a positive number")
+            throw EngineError("\(file.path): \(tensor.name) holds a factor that is not a positive number")
         }
         return factors
     }
@@ -136,68 +114,64 @@ public enum GGUFModel {
     }
 }
 
-extension Model {
-    /// Loads a GGUF file of architecture `llama` or `qwen2` (see `GGUFModel`).
-    public convenience init(gguf path: String) throws {
-        try self.init(gguf: GGUFFile(path: path))
+/// A GGUF file's metadata under one architecture's prefix (`llama.block_count`, ...), typed,
+/// with errors naming the file and the key.
+public struct GGUFKeys {
+    public let file: GGUFFile
+    public let architecture: String
+
+    public func value(_ key: String) -> GGUFValue? { file["\(architecture).\(key)"] }
+
+    public func int(_ key: String) throws -> Int? {
+        guard let value = value(key) else { return nil }
+        guard let number = value.intValue else {
+            throw EngineError("\(file.path): \(architecture).\(key) must be an integer, got \(value.summary)")
+        }
+        return number
     }
 
-    /// Loads an opened GGUF file; the model copies what it needs and does not keep the file.
-    public convenience init(gguf file: GGUFFile) throws {
-        let path = file.path
-        let config = try GGUFModel.config(of: file)
-        let weights = GGUFWeights(file: file, config: config)
-        let embedding = try weights.matrix("token_embd.weight", rows: config.vocabSize, columns: config.hiddenSize)
-        let layers = try (0..<config.numHiddenLayers).map { try weights.layer($0) }
-        let finalNorm = try weights.vector("output_norm.weight", count: config.hiddenSize)
-        let lmHead =
-            config.tieWordEmbeddings
-            ? embedding : try weights.matrix("output.weight", rows: config.vocabSize, columns: config.hiddenSize)
-        self.init(folder: path, config: config, embedding: embedding, layers: layers, finalNorm: finalNorm, lmHead: lmHead)
+    public func required(_ key: String) throws -> Int {
+        guard let number = try int(key) else { throw EngineError("\(file.path): metadata has no \(architecture).\(key)") }
+        return number
+    }
+
+    public func double(_ key: String) throws -> Double? {
+        guard let value = value(key) else { return nil }
+        guard let number = value.doubleValue else {
+            throw EngineError("\(file.path): \(architecture).\(key) must be a number, got \(value.summary)")
+        }
+        return number
+    }
+
+    public func string(_ key: String) throws -> String? {
+        guard let value = value(key) else { return nil }
+        guard let text = value.stringValue else {
+            throw EngineError("\(file.path): \(architecture).\(key) must be a string, got \(value.summary)")
+        }
+        return text
     }
 }
 
-/// Takes the tensors of one GGUF file by llama.cpp name, checking each shape against the
-/// config, into the engine's weight types.
-struct GGUFWeights {
-    let file: GGUFFile
-    let config: ModelConfig
+/// The tensors of a GGUF file, by llama.cpp name, into the engine's weight types: F32, F16,
+/// BF16 and Q8_0 as stored, Q4_0 re-blocked to Q8_0 (exactly).
+public struct GGUFSource: TensorSource {
+    public let file: GGUFFile
+    public var format: CheckpointFormat { .gguf }
+    public var path: String { file.path }
+    public var configFile: String { file.path }
 
-    func layer(_ index: Int) throws -> DecoderLayerWeights {
-        let prefix = "blk.\(index)."
-        let hidden = config.hiddenSize
-        let ffn = config.intermediateSize
-        // Only llama.cpp's `llama` architecture stores Q and K in its interleaved rope order.
-        let permuted = config.modelType == .llama
-        let ropeHeadSize = permuted ? config.headDim : nil
-        func matrix(_ name: String, _ rows: Int, _ columns: Int, rope: Bool = false) throws -> WeightMatrix {
-            try self.matrix(prefix + name + ".weight", rows: rows, columns: columns, ropeHeadSize: rope ? ropeHeadSize : nil)
-        }
-        func bias(_ name: String, _ count: Int) throws -> WeightVector? {
-            config.hasQKVBias ? try vector(prefix + name + ".bias", count: count) : nil
-        }
-        return DecoderLayerWeights(
-            inputNorm: try vector(prefix + "attn_norm.weight", count: hidden),
-            query: try matrix("attn_q", config.queryDim, hidden, rope: true),
-            key: try matrix("attn_k", config.kvDim, hidden, rope: true),
-            value: try matrix("attn_v", config.kvDim, hidden),
-            output: try matrix("attn_output", hidden, config.queryDim),
-            queryBias: try bias("attn_q", config.queryDim), keyBias: try bias("attn_k", config.kvDim),
-            valueBias: try bias("attn_v", config.kvDim), outputBias: nil,
-            postAttentionNorm: try vector(prefix + "ffn_norm.weight", count: hidden),
-            gate: try matrix("ffn_gate", ffn, hidden),
-            up: try matrix("ffn_up", ffn, hidden),
-            down: try matrix("ffn_down", hidden, ffn),
-            gateBias: nil, upBias: nil, downBias: nil,
-            window: nil)
+    public init(file: GGUFFile) {
+        self.file = file
     }
 
-    /// A matrix of `rows` x `columns`. With `ropeHeadSize`, rows are Q or K in llama.cpp's
-    /// rope order and are put back in HF order.
-    func matrix(_ name: String, rows: Int, columns: Int, ropeHeadSize: Int? = nil) throws -> WeightMatrix {
-        let tensor = try self.tensor(name, dimensions: [columns, rows])
+    public func contains(_ name: String) -> Bool { file.tensor(name) != nil }
+
+    public func matrix(_ name: String, storedRows: Int, columns: Int, rows: Range<Int>?, order: RowOrder?) throws
+        -> WeightMatrix
+    {
+        let tensor = try self.tensor(name, dimensions: [columns, storedRows])
         defer { file.releasePages(of: tensor) }
-        var bytes = file.bytes(of: tensor)
+        let stored = file.bytes(of: tensor)
         let format: WeightFormat
         var reblocked: [UInt8] = []
         switch tensor.type {
@@ -206,26 +180,45 @@ struct GGUFWeights {
         case .bf16: format = .bf16
         case .q8_0:
             // Same block layout as the engine's q8_0: taken as stored.
-            try checkBlocks(tensor, bytes: bytes)
+            try checkBlocks(tensor, bytes: stored)
             format = .q8_0
         case .q4_0:
-            reblocked = try reblockQ4_0AsQ8_0(tensor, bytes: bytes, file: file.path)
+            reblocked = try reblockQ4_0AsQ8_0(tensor, bytes: stored, file: file.path)
             format = .q8_0
         default:
             throw EngineError(
                 "\(file.path): tensor '\(name)' has type \(tensor.type.name); supported: F32, F16, BF16, Q8_0, Q4_0")
         }
         return try reblocked.withUnsafeBytes { converted in
-            if !reblocked.isEmpty { bytes = converted }
-            guard let headSize = ropeHeadSize else {
-                return try WeightMatrix(name: name, rows: rows, columns: columns, format: format, bytes: bytes)
+            let bytes = reblocked.isEmpty ? stored : converted
+            guard let indices = rowIndices(stored: storedRows, rows: rows, order: order) else {
+                return try WeightMatrix(name: name, rows: storedRows, columns: columns, format: format, bytes: bytes)
             }
-            let rowBytes = format.byteCount(rows: 1, columns: columns)
-            let reordered = unpermuteRopeRows(bytes, rows: rows, rowBytes: rowBytes, headSize: headSize)
-            return try reordered.withUnsafeBytes {
-                try WeightMatrix(name: name, rows: rows, columns: columns, format: format, bytes: $0)
+            let gathered = gatherRows(bytes, rowBytes: format.byteCount(rows: 1, columns: columns), indices: indices)
+            return try gathered.withUnsafeBytes {
+                try WeightMatrix(name: name, rows: indices.count, columns: columns, format: format, bytes: $0)
             }
         }
+    }
+
+    public func vector(_ name: String, storedCount: Int, elements: Range<Int>?, order: RowOrder?, adding: Float) throws
+        -> WeightVector
+    {
+        let tensor = try self.tensor(name, dimensions: [storedCount])
+        let dtype: TensorDType
+        switch tensor.type {
+        case .f32: dtype = .f32
+        case .f16: dtype = .f16
+        case .bf16: dtype = .bf16
+        default:
+            throw EngineError("\(file.path): tensor '\(name)' has type \(tensor.type.name); supported for vectors: F32, F16, BF16")
+        }
+        let bytes = file.bytes(of: tensor)
+        guard let indices = rowIndices(stored: storedCount, rows: elements, order: order) else {
+            return try WeightVector(name: name, dtype: dtype, bytes: bytes, adding: adding)
+        }
+        let gathered = gatherRows(bytes, rowBytes: dtype.byteSize, indices: indices)
+        return try gathered.withUnsafeBytes { try WeightVector(name: name, dtype: dtype, bytes: $0, adding: adding) }
     }
 
     private func checkBlocks(_ tensor: GGUFTensorInfo, bytes: UnsafeRawBufferPointer) throws {
@@ -237,19 +230,6 @@ struct GGUFWeights {
         }
     }
 
-    func vector(_ name: String, count: Int) throws -> WeightVector {
-        let tensor = try self.tensor(name, dimensions: [count])
-        let dtype: TensorDType
-        switch tensor.type {
-        case .f32: dtype = .f32
-        case .f16: dtype = .f16
-        case .bf16: dtype = .bf16
-        default:
-            throw EngineError("\(file.path): tensor '\(name)' has type \(tensor.type.name); supported for vectors: F32, F16, BF16")
-        }
-        return try WeightVector(name: name, dtype: dtype, bytes: file.bytes(of: tensor))
-    }
-
     private func tensor(_ name: String, dimensions: [Int]) throws -> GGUFTensorInfo {
         guard let tensor = file.tensor(name) else {
             throw EngineError("\(file.path): no tensor '\(name)' (the metadata says the model has it)")
@@ -259,25 +239,6 @@ struct GGUFWeights {
         }
         return tensor
     }
-}
-
-/// Undoes llama.cpp's `permute` of Q/K rows: within each head of `headSize` rows, GGUF row
-/// 2i + p holds HF row p * headSize/2 + i (p = 0 for the first half of the rotary pair).
-func unpermuteRopeRows(_ bytes: UnsafeRawBufferPointer, rows: Int, rowBytes: Int, headSize: Int) -> [UInt8] {
-    var result = [UInt8](repeating: 0, count: rows * rowBytes)
-    let half = headSize / 2
-    result.withUnsafeMutableBytes { destination in
-        guard let target = destination.baseAddress, let origin = bytes.baseAddress, half > 0,
-            bytes.count >= rows * rowBytes
-        else { return }
-        for row in 0..<rows {
-            let head = row / headSize
-            let within = row % headSize
-            let source = head * headSize + 2 * (within % half) + within / half
-            target.advanced(by: row * rowBytes).copyMemory(from: origin.advanced(by: source * rowBytes), byteCount: rowBytes)
-        }
-    }
-    return result
 }
 
 /// Q4_0 blocks rewritten as Q8_0 blocks, exactly: both hold an f16 scale d for 32 weights,

@@ -5,11 +5,13 @@ import Foundation
 /// one line naming the architecture, the option, the value and what is allowed.
 ///
 /// Names accept `-` for `_`; choice values too (`middle-cycle` = `middle_cycle`).
-struct OptionReader {
-    let architecture: String
+public struct OptionReader {
+    public let architecture: String
     private var given: [String: String]
     /// Options in effect (given or default), in the order they were read.
-    private(set) var inEffect: [ArchitectureOption] = []
+    public private(set) var inEffect: [ArchitectureOption] = []
+    /// The options this architecture has (every one read so far).
+    private var known: [String] = []
 
     init(architecture: String, options: [ArchitectureOption]) {
         self.architecture = architecture
@@ -20,14 +22,14 @@ struct OptionReader {
         self.given = given
     }
 
-    func error(_ key: String, _ value: String, _ problem: String) -> EngineError {
+    public func error(_ key: String, _ value: String, _ problem: String) -> EngineError {
         EngineError("arch \(architecture): option \(key)=\(value): \(problem)")
     }
 
-    func isGiven(_ key: String) -> Bool { given[key] != nil }
+    public func isGiven(_ key: String) -> Bool { given[key] != nil }
 
     /// An integer in `range` (upper bound nil: unbounded).
-    mutating func int(_ key: String, default fallback: Int, min low: Int, max high: Int? = nil) throws -> Int {
+    public mutating func int(_ key: String, default fallback: Int, min low: Int, max high: Int? = nil) throws -> Int {
         guard let text = take(key) else { return record(key, fallback) }
         guard let value = Int(text) else { throw error(key, text, "not a whole number") }
         guard value >= low, high.map({ value <= $0 }) ?? true else {
@@ -36,14 +38,14 @@ struct OptionReader {
         return record(key, value)
     }
 
-    mutating func uint64(_ key: String, default fallback: UInt64) throws -> UInt64 {
+    public mutating func uint64(_ key: String, default fallback: UInt64) throws -> UInt64 {
         guard let text = take(key) else { return record(key, fallback) }
         guard let value = UInt64(text) else { throw error(key, text, "not an integer in [0, 18446744073709551615]") }
         return record(key, value)
     }
 
     /// A number in [low, high] (or open at an end when asked).
-    mutating func double(
+    public mutating func double(
         _ key: String, default fallback: Double, low: Double, high: Double,
         openLow: Bool = false, openHigh: Bool = false, whole: String? = nil
     ) throws -> Double {
@@ -61,7 +63,7 @@ struct OptionReader {
     }
 
     /// One of `choices` (compared after `-` -> `_`).
-    mutating func choice(_ key: String, default fallback: String, _ choices: [String]) throws -> String {
+    public mutating func choice(_ key: String, default fallback: String, _ choices: [String]) throws -> String {
         guard let text = take(key) else { return record(key, fallback) }
         let value = text.replacingOccurrences(of: "-", with: "_")
         guard choices.contains(value) else { throw error(key, text, "expected one of \(choices.joined(separator: ", "))") }
@@ -69,7 +71,7 @@ struct OptionReader {
     }
 
     /// A comma-separated list; `validate` throws for a bad item.
-    mutating func list(_ key: String, default fallback: [String]) -> [String] {
+    public mutating func list(_ key: String, default fallback: [String]) -> [String] {
         guard let text = take(key) else {
             inEffect.append(ArchitectureOption(key, fallback.joined(separator: ",")))
             return fallback
@@ -80,14 +82,15 @@ struct OptionReader {
     }
 
     /// Refuses options this architecture does not have.
-    func finish(known: [String]) throws {
+    func finish() throws {
         guard let key = given.keys.sorted().first else { return }
         let names = known.isEmpty ? "it takes no options" : "its options: \(known.joined(separator: ", "))"
         throw EngineError("arch \(architecture): unknown option '\(key)' (\(names))")
     }
 
     private mutating func take(_ key: String) -> String? {
-        given.removeValue(forKey: key)
+        known.append(key)
+        return given.removeValue(forKey: key)
     }
 
     private mutating func record<T>(_ key: String, _ value: T) -> T {
@@ -95,6 +98,26 @@ struct OptionReader {
         if let number = value as? Double { text = Self.number(number) } else { text = "\(value)" }
         inEffect.append(ArchitectureOption(key, text))
         return value
+    }
+
+    /// `recursions` and `sharing` of a recursive schedule over `layers` stored layers.
+    public mutating func recursionOptions(defaultRecursions: Int, defaultSharing: Sharing, layers: Int) throws -> (Int, Sharing) {
+        let recursions = try int("recursions", default: defaultRecursions, min: 1, max: Architecture.maxDepthSteps)
+        return (recursions, try sharingOption(default: defaultSharing, layers: layers))
+    }
+
+    public mutating func sharingOption(default fallback: Sharing, layers: Int) throws -> Sharing {
+        let value = try choice("sharing", default: fallback.rawValue, Sharing.allCases.map(\.rawValue))
+        let sharing = Sharing(rawValue: value) ?? .cycle
+        if sharing == .middleCycle, layers < 3 {
+            throw error("sharing", value, "needs at least 3 layers, the model has \(layers)")
+        }
+        return sharing
+    }
+
+    /// The error for a checkpoint whose config.json lacks the object this architecture needs.
+    public func missing(_ key: String, _ what: String, in model: DepthModel) -> EngineError {
+        EngineError("arch \(architecture): \(model.configFile) has no \"\(key)\" object (\(what))")
     }
 
     static func number(_ value: Double) -> String {

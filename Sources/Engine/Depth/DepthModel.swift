@@ -12,25 +12,28 @@ public final class DepthModel: Sendable {
     public let weights: DepthWeights
 
     public var folder: String { model.folder }
+    /// Where the config came from, for messages: the folder's config.json, or the GGUF file.
+    public var configFile: String {
+        GGUFModel.isGGUF(folder) ? folder : (folder as NSString).appendingPathComponent("config.json")
+    }
     public var config: ModelConfig { model.config }
 
-    /// Loads `folder` (config.json + safetensors). A config object whose tensors are
-    /// missing or misshapen is an error naming the file and the tensor.
+    /// Loads a model folder (config.json + safetensors) or a GGUF file. A config object
+    /// whose tensors are missing or misshapen is an error naming the file and the tensor.
     public convenience init(folder: String) throws {
-        if GGUFModel.isGGUF(folder) {
-            // A llama.cpp file is a plain Llama: no adaptive-depth config or tensors.
-            let model = try Model(gguf: folder)
-            let depth = try DepthConfig(config: model.config, file: folder)
-            self.init(model: model, depth: depth, weights: DepthWeights(lora: LoRATable(layers: model.config.numHiddenLayers)))
-            return
-        }
-        try Model.requireFolder(folder)
-        let config = try ModelConfig.load(folder: folder)
-        let configFile = (folder as NSString).appendingPathComponent("config.json")
-        let depth = try DepthConfig(config: config, file: configFile)
-        let loader = try WeightLoader(folder: folder)
-        let model = try Model(folder: folder, config: config, loader: loader)
-        try self.init(model: model, depth: depth, weights: DepthWeights(config: config, depth: depth, loader: loader))
+        let (source, config) = try Model.open(folder)
+        let depth = try DepthConfig(config: config, file: source.configFile)
+        let model = try Model(source: source, config: config)
+        try self.init(model: model, depth: depth, weights: DepthWeights(config: config, depth: depth, source: source))
+    }
+
+    /// A model with no adaptive-depth tensors: runs `vanilla` and the architectures that need
+    /// none (recursive, convert, early-exit).
+    public convenience init(plain model: Model) throws {
+        let config = model.config
+        self.init(
+            model: model, depth: try DepthConfig(config: config, file: model.folder),
+            weights: DepthWeights(lora: LoRATable(layers: config.numHiddenLayers)))
     }
 
     public init(model: Model, depth: DepthConfig, weights: DepthWeights) {
@@ -48,10 +51,12 @@ public struct LinearUnit: Sendable {
 
     public var outputs: Int { weight.rows }
 
-    /// scores[i] = W[i] . h + b[i] for i in 0..<outputs.
-    func evaluate(_ hidden: FloatVector, into scores: UnsafeMutablePointer<Float>) {
-        weight.multiply(hidden.pointer, into: scores)
-        for i in 0..<outputs { scores[i] += bias.pointer[i] }
+    /// scores[r * outputs + i] = W[i] . h_r + b[i] for `rows` states h_r, row after row.
+    func evaluate(_ states: UnsafePointer<Float>, rows: Int, into scores: UnsafeMutablePointer<Float>) {
+        weight.multiply(states, xStride: weight.columns, tokens: rows, into: scores, yStride: outputs)
+        for r in 0..<rows {
+            for i in 0..<outputs { scores[r * outputs + i] += bias.pointer[i] }
+        }
     }
 
     var flops: Double { Double(2 * weight.rows * weight.columns) }
@@ -74,7 +79,7 @@ public struct DepthWeights: Sendable {
         self.lora = lora
     }
 
-    init(config: ModelConfig, depth: DepthConfig, loader: WeightLoader) throws {
+    init(config: ModelConfig, depth: DepthConfig, source loader: any TensorSource) throws {
         let d = config.hiddenSize
         let recursions = depth.numRecursion
         lora = LoRATable(layers: config.numHiddenLayers)
@@ -100,7 +105,7 @@ public struct DepthWeights: Sendable {
         if let relaxation = depth.relaxation {
             let limit = RunState.loraCapacity(config: config)
             guard relaxation.loraRank <= limit else {
-                throw EngineError("\(loader.checkpoint.folder)/config.json: relaxation.lora_rank \(relaxation.loraRank) exceeds \(limit)")
+                throw EngineError("\(loader.configFile): relaxation.lora_rank \(relaxation.loraRank) exceeds \(limit)")
             }
             let layers = config.numHiddenLayers
             let shared = depth.sharing == .middleCycle ? Array(1..<(layers - 1)) : Array(0..<layers)

@@ -1,54 +1,45 @@
 /// After each depth step, does this token go on? (docs/architectures.md section 4)
-/// The per-token logic of each policy lives in its own file as an extension of
-/// `DepthRunner`: MixtureOfRecursions.swift, EarlyExit.swift, UniversalTransformer.swift,
-/// RecurrentDepth.swift; the fixed policy is in DepthRunner.swift.
-public enum DepthPolicy: Sendable, Equatable {
-    /// Every step of the schedule (vanilla, recursive, relaxed, convert).
-    case fixed
-    /// MoR expert-choice: a sigmoid router after each recursion block; continue while the
-    /// score is >= threshold.
-    case mixtureExpert(threshold: Double)
-    /// MoR token-choice: one softmax router picks the number of recursions up front.
-    case mixtureToken
-    case earlyExit(EarlyExitSettings)
-    /// Universal Transformer ACT halting.
-    case act(ACTSettings)
-    case recurrent(RecurrentSettings)
+///
+/// A policy drives a batch of tokens through the schedule with the runner's primitives
+/// (`DepthRunner.runStep`, `headLogits`, `stop`, ...): at each step the tokens still going
+/// run together; the policy decides per token, records its scores and exit, and says what
+/// a stopped token leaves for later steps. Each policy lives with its architecture in
+/// Architectures/; the fixed one (every step) is here.
+public protocol DepthPolicy: Sendable {
+    /// One line saying how depth is decided.
+    func routing(_ architecture: Architecture) -> String
+    /// Runs the runner's batch through the schedule.
+    func run(_ batch: DepthRunner) throws
+    /// FLOPs every token pays at full depth beyond its steps and the head (routers,
+    /// halting units, adapters).
+    func fullDepthExtraFlops(model: Model, weights: DepthWeights) -> Double
+    /// Throws unless the checkpoint has the tensors the policy needs.
+    func check(_ model: DepthModel, _ schedule: Schedule) throws
+    /// Vocabulary-sized log-probability rows a token needs (per-step predictions compared
+    /// across steps: 2; none: 0).
+    var predictionBuffers: Int { get }
 }
 
-/// Section 4.4.
-public struct EarlyExitSettings: Sendable, Equatable {
-    public var criterion: EarlyExitCriterion
-    public var threshold: Double
-    /// 1-based step counts: never exit before `minDepth`, always stop at `maxDepth`.
-    public var minDepth: Int
-    public var maxDepth: Int
+extension DepthPolicy {
+    public func fullDepthExtraFlops(model: Model, weights: DepthWeights) -> Double { 0 }
+    public func check(_ model: DepthModel, _ schedule: Schedule) throws {}
+    public var predictionBuffers: Int { 0 }
 }
 
-/// Section 4.5.
-public struct ACTSettings: Sendable, Equatable {
-    public var maxSteps: Int
-    public var epsilon: Double
-    /// Halt once the cumulative halting probability reaches this (1 - epsilon, in f32 as
-    /// the reference compares it).
-    public var limit: Float { Float(1 - epsilon) }
-}
+/// Every step of the schedule for every token (vanilla, recursive, relaxed, convert).
+public struct FixedDepth: DepthPolicy {
+    public init() {}
 
-/// Sections 3.2, 4.6 and 7.
-public struct RecurrentSettings: Sendable, Equatable {
-    public var prelude: Int
-    public var core: Int
-    public var coda: Int
-    /// r: loops of the core at full depth.
-    public var loops: Int
-    public var criterion: RecurrentCriterion
-    public var threshold: Double
-    public var minSteps: Int
-    public var seed: UInt64
-    public var stateStd: Double
+    public func routing(_ architecture: Architecture) -> String { "full depth, \(architecture.schedule.count) steps" }
 
-    /// With an exit criterion the coda runs after every loop to give a prediction.
-    public var codaEveryLoop: Bool { criterion != .none }
+    public func run(_ batch: DepthRunner) throws {
+        let steps = batch.schedule.count
+        for index in 0..<steps { try batch.runStep(index, nil, batch.hidden) }
+        for token in 0..<batch.count {
+            batch.setExit(token, ExitDecision(reason: .fullDepth, steps: steps, maxSteps: steps))
+            batch.addFlops(token, batch.model.logitsFlops)
+        }
+    }
 }
 
 /// What a criterion's value is compared with: exit when it is above (`greater`) or below.
@@ -62,4 +53,6 @@ public enum ExitComparison: Sendable {
         case .less: value < threshold
         }
     }
+
+    var sign: String { self == .greater ? ">" : "<" }
 }

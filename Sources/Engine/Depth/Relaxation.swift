@@ -2,47 +2,6 @@
 /// (Relaxed Recursive Transformers; PEFT's LoRA names). Projection W [out, in] at loop r
 /// computes `y = x W^T + scaling * (x A_r^T) B_r^T` (docs/architectures.md 3.3).
 
-/// The seven projections of a decoder layer, by their checkpoint names.
-public enum Projection: String, Sendable, CaseIterable {
-    case query = "q_proj"
-    case key = "k_proj"
-    case value = "v_proj"
-    case output = "o_proj"
-    case gate = "gate_proj"
-    case up = "up_proj"
-    case down = "down_proj"
-
-    /// Tensor name prefix inside a layer: `self_attn.q_proj`, `mlp.up_proj`, ...
-    var module: String {
-        switch self {
-        case .query, .key, .value, .output: "self_attn." + rawValue
-        case .gate, .up, .down: "mlp." + rawValue
-        }
-    }
-
-    /// (inputs, outputs) of the projection for `config`.
-    func shape(_ config: ModelConfig) -> (input: Int, output: Int) {
-        switch self {
-        case .query: (config.hiddenSize, config.queryDim)
-        case .key, .value: (config.hiddenSize, config.kvDim)
-        case .output: (config.queryDim, config.hiddenSize)
-        case .gate, .up: (config.hiddenSize, config.intermediateSize)
-        case .down: (config.intermediateSize, config.hiddenSize)
-        }
-    }
-
-    /// Parses a comma list such as "q_proj,v_proj"; `what` names the option or key in errors.
-    static func parseList(_ names: [String], what: String) throws -> [Projection] {
-        try names.map { name in
-            guard let projection = Projection(rawValue: name) else {
-                let known = allCases.map(\.rawValue).joined(separator: ", ")
-                throw EngineError("\(what): unknown projection '\(name)' (known: \(known))")
-            }
-            return projection
-        }
-    }
-}
-
 /// One low-rank delta: A [rank, in], B [out, rank] and the scaling alpha / rank.
 public struct LoRADelta: Sendable {
     public let a: WeightMatrix
@@ -57,11 +16,13 @@ public struct LoRADelta: Sendable {
 
     public var rank: Int { a.rows }
 
-    /// y += scaling * B (A x), through the run state's LoRA scratch.
-    func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, state: RunState) {
-        a.multiply(x, into: state.loraInner.pointer)
-        b.multiply(state.loraInner.pointer, into: state.loraOuter.pointer)
-        addScaled(state.loraOuter.pointer, scale: scaling, into: y, count: b.rows)
+    /// y[r] += scaling * B (A x[r]) for `rows` inputs, through the run state's LoRA scratch.
+    func add(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, state: RunState) {
+        a.multiply(x, xStride: a.columns, tokens: rows, into: state.loraInner.pointer, yStride: rank)
+        b.multiply(state.loraInner.pointer, xStride: rank, tokens: rows, into: state.loraOuter.pointer, yStride: b.rows)
+        for r in 0..<rows {
+            addScaled(state.loraOuter.pointer + r * b.rows, scale: scaling, into: y + r * b.rows, count: b.rows)
+        }
     }
 
     /// Multiply-adds of one application, counted as 2 FLOPs each.

@@ -5,8 +5,7 @@
 /// recursions owns three caches), so a step is identified by its index in `steps`.
 public struct Schedule: Sendable, Equatable {
     public struct Step: Sendable, Equatable {
-        /// "layer" (plain or recursive stack), "prelude", "core", "coda".
-        public var block: String
+        public var block: BlockKind
         /// Stored layer whose weights run.
         public var layer: Int
         /// Loop (recursion) index.
@@ -31,7 +30,7 @@ public struct Schedule: Sendable, Equatable {
     public static func recursive(layers: Int, sharing: Sharing, recursions: Int, lora: Bool = false) -> Schedule {
         var schedule = Schedule(steps: [])
         func append(_ layer: Int, _ recursion: Int, looped: Bool) {
-            schedule.steps.append(Step(block: "layer", layer: layer, recursion: recursion, lora: looped && lora ? recursion : nil))
+            schedule.steps.append(Step(block: .layer, layer: layer, recursion: recursion, lora: looped && lora ? recursion : nil))
         }
         switch sharing {
         case .sequence:
@@ -67,13 +66,13 @@ public struct Schedule: Sendable, Equatable {
         var schedule = Schedule(steps: [])
         for layer in 0..<prelude {
             schedule.pre.append(schedule.steps.count)
-            schedule.steps.append(Step(block: "prelude", layer: layer, recursion: 0, lora: nil))
+            schedule.steps.append(Step(block: .prelude, layer: layer, recursion: 0, lora: nil))
         }
         func appendCoda(loop: Int) {
             var indices: [Int] = []
             for layer in (prelude + core)..<(prelude + core + coda) {
                 indices.append(schedule.steps.count)
-                schedule.steps.append(Step(block: "coda", layer: layer, recursion: loop, lora: nil))
+                schedule.steps.append(Step(block: .coda, layer: layer, recursion: loop, lora: nil))
             }
             schedule.codas.append(indices)
         }
@@ -81,7 +80,7 @@ public struct Schedule: Sendable, Equatable {
             var block: [Int] = []
             for layer in prelude..<(prelude + core) {
                 block.append(schedule.steps.count)
-                schedule.steps.append(Step(block: "core", layer: layer, recursion: loop, lora: nil))
+                schedule.steps.append(Step(block: .core, layer: layer, recursion: loop, lora: nil))
             }
             schedule.blocks.append(block)
             if codaEveryLoop || loop == loops - 1 { appendCoda(loop: loop) } else { schedule.codas.append([]) }

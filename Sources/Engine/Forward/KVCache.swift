@@ -27,9 +27,28 @@ public final class KVCache {
         guard count < capacity else {
             throw EngineError("context limit reached: the KV cache holds \(capacity) positions")
         }
+        guard count == 0 || positions[count - 1] < position else {
+            throw EngineError("internal: KV rows must come in position order (\(position) after \(positions[count - 1]))")
+        }
         positions[count] = position
         count += 1
         return count - 1
+    }
+
+    /// How many rows hold positions at or before `position` (rows are in position order).
+    public func rowCount(atOrBefore position: Int) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if positions[middle] <= position { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The row holding `position`, if any.
+    public func row(of position: Int) -> Int? {
+        let row = rowCount(atOrBefore: position) - 1
+        return row >= 0 && positions[row] == position ? row : nil
     }
 
     /// Token position of a row.

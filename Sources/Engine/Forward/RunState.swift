@@ -1,22 +1,19 @@
 import Foundation
 
-/// Scratch memory for the forward pass, allocated once per generation so that a token
-/// costs no heap allocation (llama2.c's RunState).
+/// Scratch memory for the forward pass over up to `rows` tokens at once, allocated once per
+/// run so that a token costs no heap allocation (llama2.c's RunState, made for a batch: a
+/// decoded token is a batch of one, a prompt goes through in batches of `rows`).
 ///
-/// `hidden` is the residual stream of the token being computed; the building blocks in
-/// ForwardPass.swift take the hidden state as a parameter, so an architecture can keep
-/// several (e.g. the state before and after a recursion) and still use this scratch.
+/// Buffers hold one row per token of the batch; a layer reads its input rows from the
+/// caller (the depth runner keeps every token's hidden state) and writes them back there.
 public final class RunState {
-    /// Longest sequence the attention scratch can cover.
+    /// Longest sequence the attention scratch can cover (the run's KV capacity).
     public let contextLength: Int
-    public let hidden: FloatVector
-    public let logits: FloatVector
-    /// The attention weights of the last attention call: head h's weights over the cache
-    /// rows start at `h * contextLength`; `attendedRows` rows are valid (masked rows are 0).
-    public let attentionWeights: FloatVector
-    public private(set) var attendedRows = 0
-    /// Threads the matrix products of this state's tokens split their rows over.
+    /// Most tokens one forward call takes.
+    public let rows: Int
+    /// Threads the matrix products split their rows over.
     public let pool: ThreadPool
+    let config: ModelConfig
 
     let normed: FloatVector
     let query: FloatVector
@@ -26,13 +23,25 @@ public final class RunState {
     let projected: FloatVector
     let gate: FloatVector
     let up: FloatVector
-    let cos: FloatVector
-    let sin: FloatVector
-    /// LoRA scratch (relaxed recursion): x A^T (at most `loraCapacity` ranks) and its B
-    /// projection, each sized for the largest projection of a layer.
+    /// K/V inputs of the rows a key-value plan computes (propagated exit states).
+    let keyValueInput: FloatVector
+    /// Position index (in the batch) of each row of `keyValueInput`.
+    let keyValueRows: UnsafeMutablePointer<Int>
+    /// One input of the batch transposed for the f32/f16/bf16 products (PackedInputs),
+    /// shared by the products that read it (q, k, v; gate, up).
+    let packedInputs: FloatVector
+    /// Attention weights, one row of `contextLength` per head (reused by every query), or,
+    /// while `capturesAttention`, per query row and head (`attentionRow`).
+    private(set) var attentionWeights: FloatVector
+    /// Per query row of the last layer call: how many cache rows it attended over.
+    let attendedRows: UnsafeMutablePointer<Int>
+    /// LoRA scratch (relaxed recursion): x A^T and its B projection per row.
     let loraInner: FloatVector
     let loraOuter: FloatVector
-    private var rotaryPosition = -1
+    let rotary: RotaryTables
+
+    /// Whether attention keeps every query row's weights (traces), not only the last ones.
+    public private(set) var capturesAttention = false
 
     /// The largest LoRA rank (and projection size) this scratch serves.
     public static func loraCapacity(config: ModelConfig) -> Int {
@@ -40,52 +49,66 @@ public final class RunState {
     }
 
     /// `threads`: how many threads (this one included) run each large matrix product.
-    public init(config: ModelConfig, contextLength: Int, threads: Int = 1) throws {
+    public init(model: Model, contextLength: Int, rows: Int = 1, threads: Int = 1) throws {
+        let config = model.config
+        let n = max(rows, 1)
+        self.config = config
         self.contextLength = contextLength
+        self.rows = n
         pool = ThreadPool(threads: threads)
-        hidden = try FloatVector(count: config.hiddenSize)
-        logits = try FloatVector(count: config.vocabSize)
+        normed = try FloatVector(count: n * config.hiddenSize)
+        query = try FloatVector(count: n * config.queryDim)
+        key = try FloatVector(count: n * config.kvDim)
+        value = try FloatVector(count: n * config.kvDim)
+        attentionOutput = try FloatVector(count: n * config.queryDim)
+        projected = try FloatVector(count: n * config.hiddenSize)
+        gate = try FloatVector(count: n * config.intermediateSize)
+        up = try FloatVector(count: n * config.intermediateSize)
+        keyValueInput = try FloatVector(count: n * config.hiddenSize)
+        keyValueRows = .allocate(capacity: n)
+        let widest = max(config.hiddenSize, config.queryDim, config.intermediateSize)
+        packedInputs = try FloatVector(count: n >= PackedInputs.minimumTokens ? PackedInputs.count(tokens: n, columns: widest) : 1)
         attentionWeights = try FloatVector(count: config.numAttentionHeads * contextLength)
-        normed = try FloatVector(count: config.hiddenSize)
-        query = try FloatVector(count: config.queryDim)
-        key = try FloatVector(count: config.kvDim)
-        value = try FloatVector(count: config.kvDim)
-        attentionOutput = try FloatVector(count: config.queryDim)
-        projected = try FloatVector(count: config.hiddenSize)
-        gate = try FloatVector(count: config.intermediateSize)
-        up = try FloatVector(count: config.intermediateSize)
-        cos = try FloatVector(count: config.headDim / 2)
-        sin = try FloatVector(count: config.headDim / 2)
-        loraInner = try FloatVector(count: Self.loraCapacity(config: config))
-        loraOuter = try FloatVector(count: Self.loraCapacity(config: config))
+        attendedRows = .allocate(capacity: n)
+        attendedRows.initialize(repeating: 0, count: n)
+        keyValueRows.initialize(repeating: 0, count: n)
+        loraInner = try FloatVector(count: n * Self.loraCapacity(config: config))
+        loraOuter = try FloatVector(count: n * Self.loraCapacity(config: config))
+        rotary = try RotaryTables(model: model, contextLength: contextLength, rows: n)
     }
 
-    /// Fills cos/sin for `position` unless they already hold it (every layer of a token
-    /// shares them).
-    func prepareRotary(position: Int, inverseFrequencies: [Float]) {
-        guard position != rotaryPosition else { return }
-        for (i, frequency) in inverseFrequencies.enumerated() {
-            // In f32 as transformers does: angle = position * inv_freq.
-            let angle = Float(position) * frequency
-            cos[i] = Foundation.cos(angle)
-            sin[i] = Foundation.sin(angle)
-        }
-        rotaryPosition = position
+    deinit {
+        keyValueRows.deallocate()
+        attendedRows.deallocate()
     }
 
-    func setAttendedRows(_ rows: Int) { attendedRows = rows }
+    /// Keeps every query row's attention weights from now on (or stops); allocates the
+    /// larger buffer once.
+    public func captureAttention(_ on: Bool) throws {
+        guard on != capturesAttention else { return }
+        let heads = config.numAttentionHeads
+        attentionWeights = try FloatVector(count: (on ? rows : 1) * heads * contextLength)
+        capturesAttention = on
+    }
 
-    /// The last attention call's weights spread over positions `0..<span`, one row per head
-    /// (`[head][position]`); positions absent from the cache get 0. Allocates: for traces.
-    public func attentionByPosition(cache: KVCache, span: Int, heads: Int) -> [[Float]] {
-        (0..<heads).map { head in
-            var row = [Float](repeating: 0, count: span)
-            let weights = attentionWeights.pointer + head * contextLength
-            for r in 0..<attendedRows {
+    /// Head `head`'s weights for query row `row` (the shared row when not capturing).
+    func attentionRow(_ row: Int, head: Int) -> UnsafeMutablePointer<Float> {
+        let heads = config.numAttentionHeads
+        return attentionWeights.pointer + ((capturesAttention ? row * heads : 0) + head) * contextLength
+    }
+
+    /// Query row `row`'s weights of the last layer call spread over positions `0..<span`,
+    /// one row per head (`[head][position]`); positions absent from the cache get 0.
+    /// Allocates: for traces (needs `capturesAttention`, or the batch's last row).
+    public func attentionByPosition(row: Int, cache: KVCache, span: Int) -> [[Float]] {
+        (0..<config.numAttentionHeads).map { head in
+            var weights = [Float](repeating: 0, count: span)
+            let source = attentionRow(row, head: head)
+            for r in 0..<attendedRows[row] {
                 let position = cache.position(ofRow: r)
-                if position < span { row[position] = weights[r] }
+                if position < span { weights[position] = source[r] }
             }
-            return row
+            return weights
         }
     }
 }

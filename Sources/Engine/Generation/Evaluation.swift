@@ -28,9 +28,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
 
 public enum Evaluation {
     /// Evaluates `ids` (at least 2) under `architecture`.
-    public static func run(model: DepthModel, tokenizer: any Tokenizer, architecture: Architecture, ids: [Int]) throws
-        -> EvaluationResult
-    {
+    public static func run(
+        model: DepthModel, tokenizer: any Tokenizer, architecture: Architecture, ids: [Int], threads: Int = 1
+    ) throws -> EvaluationResult {
         guard ids.count >= 2 else {
             throw EngineError("the text has \(ids.count) token\(ids.count == 1 ? "" : "s"); evaluation needs at least 2")
         }
@@ -42,40 +42,29 @@ public enum Evaluation {
         // Caches sized for the longest window this text has, not the model's whole context.
         let session = try Session(
             model: model, tokenizer: tokenizer, architecture: architecture, tracing: false,
-            capacity: min(window, ids.count - 1))
+            capacity: min(window, ids.count - 1), threads: threads)
         let start = DispatchTime.now()
         var nll = 0.0
-        var predicted = 0
-        var depth = 0
-        var early = 0
-        var flops = 0.0
-        var fullFlops = 0.0
+        var statistics = DepthStatistics()
         var windows = 0
         var begin = 0
         while begin < ids.count - 1 {
             let end = min(begin + window, ids.count - 1)
             session.reset()
             windows += 1
-            for position in begin..<end {
-                try session.feed(ids[position])
-                guard let logits = session.nextTokenLogits else { continue }
-                nll -= logSoftmax(of: ids[position + 1], logits.pointer, count: logits.count)
-                predicted += 1
-                let record = session.lastRecord
-                depth += record.steps.count
-                if record.steps.count < session.architecture.maxDepth { early += 1 }
-                flops += record.flops
-                fullFlops += record.fullDepthFlops
+            try session.feed(ids[begin..<end], isPrompt: true, logits: .all) { token in
+                guard let logits = token.logits else { return }
+                nll -= logSoftmax(of: ids[begin + token.position + 1], logits, count: vocabulary)
+                statistics.add(token.record)
             }
             begin += window
         }
-        let mean = nll / Double(predicted)
-        let count = Double(predicted)
+        let count = Double(statistics.tokens)
         return EvaluationResult(
-            architecture: session.architecture.spec, tokens: predicted, windows: windows, nll: mean, perplexity: exp(mean),
-            meanDepth: Double(depth) / count, fullDepth: session.architecture.maxDepth, flopsPerToken: flops / count,
-            fullDepthFlopsPerToken: fullFlops / count, flopsRatio: fullFlops > 0 ? flops / fullFlops : 0,
-            earlyFraction: Double(early) / count, seconds: seconds(since: start))
+            architecture: session.architecture.spec, tokens: statistics.tokens, windows: windows, nll: nll / count,
+            perplexity: exp(nll / count), meanDepth: statistics.meanDepth, fullDepth: session.architecture.maxDepth,
+            flopsPerToken: statistics.flops / count, fullDepthFlopsPerToken: statistics.fullDepthFlops / count,
+            flopsRatio: statistics.flopsRatio, earlyFraction: statistics.earlyFraction, seconds: seconds(since: start))
     }
 
     /// The validation split of a corpus: its Unicode scalars from floor(0.9 n) on.
@@ -86,12 +75,3 @@ public enum Evaluation {
     }
 }
 
-/// log softmax(logits)[token], in f64.
-func logSoftmax(of token: Int, _ logits: UnsafePointer<Float>, count: Int) -> Double {
-    var maximum = logits[0]
-    for i in 1..<count where logits[i] > maximum { maximum = logits[i] }
-    let top = Double(maximum)
-    var total = 0.0
-    for i in 0..<count { total += exp(Double(logits[i]) - top) }
-    return Double(logits[token]) - top - log(total)
-}

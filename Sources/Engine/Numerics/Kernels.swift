@@ -327,6 +327,31 @@ func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, cou
     }
 }
 
+/// gate[i] = act(gate[i]) * up[i]: the gated MLP's activation (SwiGLU, GeGLU).
+func gatedActivation(_ activation: Activation, _ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    switch activation {
+    case .silu:
+        swiGLU(gate, up, count: count)
+    case .geluTanh:
+        // PyTorch's tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+        let c: Float = 0.7978845608028654
+        for i in 0..<count {
+            let g = gate[i]
+            gate[i] = 0.5 * g * (1 + tanhf(c * (g + 0.044715 * g * g * g))) * up[i]
+        }
+    case .gelu:
+        for i in 0..<count {
+            let g = gate[i]
+            gate[i] = 0.5 * g * (1 + erff(g * 0.7071067811865476)) * up[i]
+        }
+    }
+}
+
+/// x[i] *= scale.
+func scaleVector(_ x: UnsafeMutablePointer<Float>, by scale: Float, count: Int) {
+    for i in 0..<count { x[i] *= scale }
+}
+
 /// y[i] += x[i].
 func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
     for i in 0..<count { y[i] += x[i] }

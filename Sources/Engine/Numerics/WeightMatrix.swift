@@ -382,7 +382,8 @@ public final class WeightVector: Sendable {
     public let count: Int
     private let storage: AlignedBuffer
 
-    init(name: String, dtype: TensorDType, bytes: UnsafeRawBufferPointer) throws {
+    /// Widens `bytes` of `dtype`, adding `adding` to every element.
+    init(name: String, dtype: TensorDType, bytes: UnsafeRawBufferPointer, adding: Float = 0) throws {
         guard dtype.isComputable else {
             throw EngineError("tensor '\(name)': dtype \(dtype.rawValue) is not supported (F32, F16, BF16 are)")
         }
@@ -392,6 +393,9 @@ public final class WeightVector: Sendable {
         self.storage = try AlignedBuffer(byteCount: count * 4)
         if let source = bytes.baseAddress {
             widen(dtype: dtype, source, into: storage.floats(), count: count)
+        }
+        if adding != 0 {
+            for i in 0..<count { storage.floats()[i] += adding }
         }
     }
 

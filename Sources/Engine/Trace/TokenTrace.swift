@@ -69,7 +69,7 @@ public struct StepTrace: Codable, Sendable, Equatable {
     /// Index of the step in the architecture's schedule (0-based).
     public var step: Int
     /// Part of the schedule: "layer" (plain stack), "prelude", "core", "coda".
-    public var block: String
+    public var block: BlockKind
     /// Index of the stored layer whose weights ran (into the checkpoint's layers).
     public var layer: Int
     /// Recursion (loop) index; 0 for non-recursive schedules.
@@ -86,7 +86,7 @@ public struct StepTrace: Codable, Sendable, Equatable {
     public var attention: [[Float]]?
 
     public init(
-        step: Int, block: String, layer: Int, recursion: Int, timeMs: Double = 0,
+        step: Int, block: BlockKind, layer: Int, recursion: Int, timeMs: Double = 0,
         score: Float? = nil, lens: [Candidate]? = nil, attention: [[Float]]? = nil
     ) {
         self.step = step
@@ -115,11 +115,8 @@ public struct Candidate: Codable, Sendable, Equatable {
 
 /// The decision that ended a token's depth.
 public struct ExitDecision: Codable, Sendable, Equatable {
-    /// Why it stopped: "full_depth" (ran every step), "router" (MoR router score fell
-    /// below the threshold), "router_choice" (token-choice picked this depth),
-    /// "confidence" (early-exit criterion passed), "halted" (ACT cumulative halting
-    /// reached 1 - epsilon), "converged" (recurrent-depth exit criterion), "max_steps".
-    public var reason: String
+    /// Why it stopped.
+    public var reason: ExitReason
     /// The criterion that decided, e.g. "softmax_max", "top2_margin", "cosine", "kl",
     /// "argmax_stable", "entropy_diff", "latent_diff", "sigmoid_router", "act".
     public var criterion: String?
@@ -131,7 +128,7 @@ public struct ExitDecision: Codable, Sendable, Equatable {
     public var maxSteps: Int
 
     public init(
-        reason: String, criterion: String? = nil, score: Float? = nil,
+        reason: ExitReason, criterion: String? = nil, score: Float? = nil,
         threshold: Float? = nil, steps: Int, maxSteps: Int
     ) {
         self.reason = reason
@@ -141,4 +138,32 @@ public struct ExitDecision: Codable, Sendable, Equatable {
         self.steps = steps
         self.maxSteps = maxSteps
     }
+}
+
+/// Why a token stopped where it did (the trace's `exit.reason`).
+public enum ExitReason: String, Codable, Sendable, CaseIterable {
+    /// It ran every step.
+    case fullDepth = "full_depth"
+    /// A MoR router score fell below the threshold.
+    case router
+    /// A token-choice router picked this depth.
+    case routerChoice = "router_choice"
+    /// An early-exit criterion passed.
+    case confidence
+    /// ACT's cumulative halting probability reached 1 - epsilon.
+    case halted
+    /// A recurrent-depth exit criterion passed.
+    case converged
+    /// The policy's most steps (max_depth, ACT's max_steps) before full depth.
+    case maxSteps = "max_steps"
+}
+
+/// The part of a schedule a step belongs to (the trace's `steps[].block`).
+public enum BlockKind: String, Codable, Sendable, CaseIterable {
+    /// A layer of a plain or recursive stack.
+    case layer
+    /// Recurrent depth's prelude, looped core and coda.
+    case prelude
+    case core
+    case coda
 }

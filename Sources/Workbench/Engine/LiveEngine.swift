@@ -33,12 +33,19 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
     private let pace: TimeInterval
     private var loadCount = 0
     private var threads = 0
+    /// Threads each run's matrix products use.
+    private let computeThreads: Int
 
     /// `environment` decides where bare model names are looked up (`ModelLocator`).
     /// `tokensPerSecond` caps the pace of generation (a demo that is easy to follow);
     /// nil runs as fast as the machine goes.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, tokensPerSecond: Double? = nil) {
+    /// `threads`: how many threads each run's matrix products use (default: every core).
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment, tokensPerSecond: Double? = nil,
+        threads: Int = RunSetup.defaultThreads
+    ) {
         self.environment = environment
+        computeThreads = max(1, threads)
         pace = tokensPerSecond.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 } ?? 0
     }
 
@@ -117,65 +124,50 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         try sampling.validate()
         let prompt = try encode(settings.prompt, loaded)
         try checkBudget(settings.maxNewTokens)
-        let context = Generator.contextLimit(model: model.model)
         let session = try Session(
             model: model, tokenizer: loaded.tokenizer, architecture: architecture, sampling: sampling,
-            capture: .all, tracing: true, capacity: min(context, prompt.count + settings.maxNewTokens))
-        var stopTokens = Set(model.config.eosTokenIds)
-        if let eos = loaded.tokenizer.eosTokenId { stopTokens.insert(eos) }
+            capture: .all, tracing: true,
+            capacity: RunSetup.capacity(model: model, promptTokens: prompt.count, maxNewTokens: settings.maxNewTokens),
+            threads: computeThreads)
+        let options = GenerationOptions(
+            maxNewTokens: settings.maxNewTokens, sampling: sampling,
+            stopTokens: RunSetup.stopTokens(model: model, tokenizer: loaded.tokenizer), shiftsContext: true)
 
         guard sink.isCurrent, !gate.isStopped else { return }
         sink.post(.started(describe(settings.model, model, architecture)))
-        for id in prompt {
-            // A superseded run stops between tokens, so a long prompt never delays the next run.
-            guard sink.isCurrent, !gate.isStopped else { return }
-            if let trace = try session.feed(id, isPrompt: true) { sink.post(.token(trace)) }
-        }
-
-        var made = 0
-        var busy = 0.0  // seconds spent generating, not waiting at the gate
-        var shifted = 0  // tokens dropped from the front by context shifts
-        while made < settings.maxNewTokens {
-            guard let move = gate.next(interval: pace), sink.isCurrent else { return }
-            guard move == .forward else { continue }  // no step back: `capabilities` lacks it
-            let start = DispatchTime.now().uptimeNanoseconds
-            if session.position >= session.capacity {
-                guard session.capacity >= 2 else {
-                    sink.post(.finished("context full (\(session.capacity) tokens)" + rate(made, busy)))
-                    return
-                }
-                shifted += try shiftContext(session)
+        do {
+            // The prompt goes through in batches; a superseded run stops between them, so a
+            // long prompt never delays the next run for long.
+            try session.begin(prompt: prompt, options: options) { trace in
+                guard sink.isCurrent, !gate.isStopped else { throw Superseded() }
+                sink.post(.token(trace))
             }
-            let id = try session.sample()
-            if stopTokens.contains(id) {
-                sink.post(.finished("end of text" + rate(made, busy)))
+        } catch is Superseded {
+            return
+        }
+        var made = 0
+        while true {
+            // The budget's end is reported at once; every other token waits for the gate.
+            if made < settings.maxNewTokens {
+                guard let move = gate.next(interval: pace), sink.isCurrent else { return }
+                guard move == .forward else { continue }  // no step back: `capabilities` lacks it
+            }
+            if let reason = try session.next(onTrace: { sink.post(.token($0)) }) {
+                let result = try session.result()
+                let speed = rate(result.generatedTokens.count, result.generationSeconds)
+                switch reason {
+                case .endOfSequence: sink.post(.finished("end of text" + speed))
+                case .contextLimit: sink.post(.finished("context full (\(session.capacity) tokens)" + speed))
+                case .maxTokens, .stopString: sink.post(.finished("\(result.generatedTokens.count) tokens" + speed))
+                }
                 return
             }
-            // Positions keep counting across shifts so the stream stays one text for the UI.
-            if var trace = try session.feed(id) { trace.position += shifted; sink.post(.token(trace)) }
             made += 1
-            busy += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        sink.post(.finished("\(made) tokens" + rate(made, busy)))
     }
 
-    /// A context shift, as llama.cpp does it: when the context is full, keep its most recent
-    /// half and rebuild the run's state by feeding those tokens again (not posted: the UI has
-    /// them already). The weights stay loaded and the sampler's random stream goes on, so a
-    /// seed still gives one text. Returns how many tokens were dropped from the front.
-    private func shiftContext(_ session: Session) throws -> Int {
-        let keep = session.capacity / 2
-        let dropped = session.position - keep
-        let tokens = session.tokens.suffix(keep)
-        let isPrompt = session.isPromptToken.suffix(keep)
-        // Their traces are thrown away: no attention rows or logit lens for them.
-        let capture = session.capture
-        session.capture = []
-        defer { session.capture = capture }
-        session.reset()
-        for (id, prompt) in zip(tokens, isPrompt) { try session.feed(id, isPrompt: prompt) }
-        return dropped
-    }
+    /// Thrown from a run's trace callback to stop a superseded run between batches.
+    private struct Superseded: Error {}
 
     /// Generated tokens per second of wall time spent generating (pauses left out): the
     /// speed inside the workbench, to compare with `depthscope generate --stats`.
@@ -208,7 +200,8 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         loading.lock()
         defer { loading.unlock() }
         if let hit = cached(key) { return hit }
-        let loaded = Loaded(model: try DepthModel(folder: folder), tokenizer: try loadTokenizer(folder: folder))
+        let (model, tokenizer) = try RunSetup.load(folder: folder)
+        let loaded = Loaded(model: model, tokenizer: tokenizer)
         lock.lock()
         cache[key] = loaded
         lastModel = key
@@ -239,22 +232,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
 
     /// The prompt's ids, with the tokenizer's special tokens (BOS), checked against the model.
     private func encode(_ prompt: String, _ loaded: Loaded) throws -> [Int] {
-        let ids: [Int]
-        do {
-            ids = try loaded.tokenizer.encode(prompt, addSpecialTokens: true)
-        } catch let error as EngineError {
-            throw EngineError("prompt: \(error.message)")
-        }
-        let vocabulary = loaded.model.config.vocabSize
-        if let bad = ids.first(where: { $0 < 0 || $0 >= vocabulary }) {
-            throw EngineError("prompt: the tokenizer gives id \(bad) but the model's vocabulary has \(vocabulary) entries")
-        }
-        guard !ids.isEmpty else { throw EngineError("prompt: empty, and the tokenizer adds no BOS token to start from") }
-        let context = Generator.contextLimit(model: loaded.model.model)
-        guard ids.count < context else {
-            throw EngineError("prompt: \(ids.count) tokens, but the model's context holds \(context) (max_position_embeddings)")
-        }
-        return ids
+        try RunSetup.promptIds(prompt, tokenizer: loaded.tokenizer, model: loaded.model, what: "prompt")
     }
 
     private func describe(_ name: String, _ model: DepthModel, _ architecture: Architecture) -> RunInfo {

@@ -127,10 +127,10 @@ public final class ReplayEngine: WorkbenchEngine {
         let traces = recording.traces
         let maxDepth = traces.map(\.exit.maxSteps).max() ?? 0
         let generated = traces.filter { !$0.isPrompt }
-        let deciding = generated.first(where: { $0.exit.reason != "full_depth" }) ?? generated.first ?? traces.first
+        let deciding = generated.first(where: { $0.exit.reason != .fullDepth }) ?? generated.first ?? traces.first
         var routing = "full depth"
-        if let exit = deciding?.exit, exit.reason != "full_depth" {
-            routing = exit.criterion ?? exit.reason
+        if let exit = deciding?.exit, exit.reason != .fullDepth {
+            routing = exit.criterion ?? exit.reason.rawValue
             if let threshold = exit.threshold { routing += " · threshold " + String(format: "%.2f", threshold) }
         }
         return RunInfo(

@@ -93,7 +93,7 @@ enum DepthPane {
         let depth = min(token.depth, maxDepth)
         let t = maxDepth > 1 ? Double(token.depth - 1) / Double(maxDepth - 1) : 1
         let fill = p.gradient(.depth, t)
-        let stoppedEarly = depth < maxDepth && token.exit.reason != "full_depth"
+        let stoppedEarly = depth < maxDepth && token.exit.reason != .fullDepth
         func row(_ k: Int) -> Int { downward ? top + k : top + height - 1 - k }
 
         if height >= maxDepth {

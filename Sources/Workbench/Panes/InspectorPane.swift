@@ -75,7 +75,7 @@ enum InspectorPane {
         out.line(head)
 
         // exit router 0.43 < 0.50 · 2/4 steps (sigmoid_router)
-        var exit: [(String, Style)] = [("exit ", p.graphText), (t.exit.reason, p.exitMarker)]
+        var exit: [(String, Style)] = [("exit ", p.graphText), (t.exit.reason.rawValue, p.exitMarker)]
         if let score = t.exit.score {
             var comparison = " " + Format.float(score)
             if let threshold = t.exit.threshold {

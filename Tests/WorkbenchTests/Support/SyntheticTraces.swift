@@ -71,14 +71,14 @@ enum SyntheticTraces {
                     Candidate(id: id(" "), text: " ", probability: round4((1 - confidence) / 2)),
                     Candidate(id: id("e"), text: "e", probability: round4((1 - confidence) / 4)),
                 ].sorted { $0.probability > $1.probability }
-                steps.append(StepTrace(step: step, block: "core", layer: 0, recursion: step,
+                steps.append(StepTrace(step: step, block: .core, layer: 0, recursion: step,
                                        timeMs: Double(5 + step) / 100, score: scores[step], lens: lens,
                                        attention: attention))
             }
             let exit = full
-                ? ExitDecision(reason: "full_depth", criterion: criterion, score: nil, threshold: threshold,
+                ? ExitDecision(reason: .fullDepth, criterion: criterion, score: nil, threshold: threshold,
                                steps: depth, maxSteps: maxDepth)
-                : ExitDecision(reason: "router", criterion: criterion, score: scores[depth], threshold: threshold,
+                : ExitDecision(reason: .router, criterion: criterion, score: scores[depth], threshold: threshold,
                                steps: depth, maxSteps: maxDepth)
             let previous = position > 0 ? chars[position - 1] : ch
             let alternatives: [Candidate] = position == 0 ? [] : [

@@ -30,7 +30,53 @@ public struct ConvertSettings: Sendable, Equatable {
     }
 }
 
-enum Convert {
+public enum Convert: ArchitectureKind {
+    public static let name = "convert"
+    public static let catalog = ArchitectureCatalog.Entry(
+        name: name, summary: "turn the checkpoint's layers into a recursive model at load time", needs: nil,
+        options: [
+            ArchitectureCatalog.Option(
+                name: "sharing", range: "cycle|sequence|middle_cycle", defaultValue: "cycle", help: ArchitectureCatalog.sharing.help),
+            ArchitectureCatalog.Option(name: "recursions", range: ">= 1", defaultValue: "2", help: "R loops of the shared layers"),
+            ArchitectureCatalog.Option(
+                name: "layers", range: "1..M", defaultValue: "M / R",
+                help: "K shared layers (M = the layers to share: all, or all but the first and last for middle_cycle)"),
+            ArchitectureCatalog.Option(
+                name: "init", range: "stepwise|average|lower", defaultValue: "stepwise",
+                help: "shared layer k starts as layer k*M/K (stepwise), the mean of the layers it replaces, or layer k"),
+            ArchitectureCatalog.Option(
+                name: "lora_rank", range: "0..min(hidden, intermediate, kv_heads*head_dim)", defaultValue: "0",
+                help: "rank of a per-loop LoRA from the SVD of each replaced layer's difference (0: none)"),
+            ArchitectureCatalog.Option(
+                name: "lora_targets", range: "comma list of q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+                defaultValue: "all seven", help: "projections that get LoRA"),
+        ])
+
+    public static func resolve(_ options: inout OptionReader, for model: DepthModel) throws -> Architecture {
+        let config = model.config
+        let layers = config.numHiddenLayers
+        let sharing = try options.sharingOption(default: .cycle, layers: layers)
+        let recursions = try options.int("recursions", default: 2, min: 1, max: Architecture.maxDepthSteps)
+        let segment = sharing == .middleCycle ? layers - 2 : layers
+        if !options.isGiven("layers"), segment % recursions != 0 {
+            throw options.error("recursions", String(recursions), "does not divide the \(segment) layers to share; give layers=K")
+        }
+        let shared = try options.int("layers", default: max(segment / recursions, 1), min: 1, max: segment)
+        let initName = try options.choice("init", default: "stepwise", ConvertSettings.Initialisation.allCases.map(\.rawValue))
+        let maxRank = min(config.hiddenSize, config.intermediateSize, config.kvDim)
+        let rank = try options.int("lora_rank", default: 0, min: 0, max: maxRank)
+        let targetNames = options.list("lora_targets", default: Projection.allCases.map(\.rawValue))
+        let targets = try Projection.parseList(targetNames, what: "arch convert: option lora_targets")
+        let settings = ConvertSettings(
+            sharing: sharing, recursions: recursions, sharedLayers: shared,
+            initialisation: ConvertSettings.Initialisation(rawValue: initName) ?? .stepwise,
+            loraRank: rank, loraTargets: targets)
+        return Architecture(
+            name: name, policy: FixedDepth(), kv: .full,
+            schedule: .recursive(layers: settings.convertedLayers, sharing: sharing, recursions: recursions, lora: rank > 0),
+            options: options.inEffect, conversion: settings)
+    }
+
     /// The converted model and its LoRA table. Lower and stepwise share the original
     /// layers' memory; average builds new f32 layers.
     static func build(from original: Model, _ settings: ConvertSettings) throws -> (Model, LoRATable) {
@@ -44,11 +90,7 @@ enum Convert {
         func segmentLayer(_ index: Int) -> DecoderLayerWeights { original.layers[offset + index] }
 
         var layers: [DecoderLayerWeights] = []
-        var windows: [Int?] = []
-        if offset == 1 {
-            layers.append(original.layers[0])
-            windows.append(original.config.layerWindows[0])
-        }
+        if offset == 1 { layers.append(original.layers[0]) }
         for k in 0..<shared {
             switch settings.initialisation {
             case .lower:
@@ -61,19 +103,17 @@ enum Convert {
                 if members.isEmpty { members = [k] }
                 layers.append(try average(members.map(segmentLayer), name: "converted layer \(k)"))
             }
-            windows.append(original.config.layerWindows[offset + k])
         }
-        if offset == 1 {
-            layers.append(original.layers[n - 1])
-            windows.append(original.config.layerWindows[n - 1])
-        }
+        if offset == 1 { layers.append(original.layers[n - 1]) }
 
+        // A shared layer attends with the window and rope of the layer its weights came from.
         var config = original.config
         config.numHiddenLayers = layers.count
-        config.layerWindows = windows
+        config.layerWindows = layers.map(\.window)
+        config.layerRopes = layers.map { original.ropes[$0.rope] }
         let model = Model(
             folder: original.folder, config: config, embedding: original.embedding, layers: layers,
-            finalNorm: original.finalNorm, lmHead: original.lmHead)
+            finalNorm: original.finalNorm, lmHead: original.lmHead, ropes: original.ropes)
 
         var lora = LoRATable(layers: layers.count)
         guard settings.loraRank > 0 else { return (model, lora) }
@@ -107,52 +147,29 @@ enum Convert {
     /// The element-wise mean of layers (every tensor, norms and biases included), in f32.
     private static func average(_ members: [DecoderLayerWeights], name: String) throws -> DecoderLayerWeights {
         guard let first = members.first else { throw EngineError("internal: averaging no layers") }
-        func mean(_ pick: (DecoderLayerWeights) -> WeightMatrix) throws -> WeightMatrix {
-            let matrices = members.map(pick)
+        var tensors = LayerTensors()
+        for projection in Projection.allCases {
+            let matrices = members.map { $0.matrix(projection) }
             var total = [Float](repeating: 0, count: matrices[0].rows * matrices[0].columns)
             for matrix in matrices {
                 let values = matrix.floatValues
                 for i in total.indices { total[i] += values[i] }
             }
             let scale = 1 / Float(matrices.count)
-            return try .float32(
+            tensors[projection] = try .float32(
                 name: "\(name) \(matrices[0].name)", rows: matrices[0].rows, columns: matrices[0].columns,
                 values: total.map { $0 * scale })
         }
-        func mean(_ pick: (DecoderLayerWeights) -> WeightVector?) throws -> WeightVector? {
-            let vectors = members.compactMap(pick)
-            guard let head = vectors.first else { return nil }
+        for role in LayerVector.allCases {
+            let vectors = members.compactMap { $0.vector(role) }
+            guard let head = vectors.first else { continue }
             var total = [Float](repeating: 0, count: head.count)
             for vector in vectors {
                 for (i, value) in vector.values.enumerated() { total[i] += value }
             }
             let scale = 1 / Float(vectors.count)
-            return try .float32(name: "\(name) \(head.name)", values: total.map { $0 * scale })
+            tensors[role] = try .float32(name: "\(name) \(head.name)", values: total.map { $0 * scale })
         }
-        guard let inputNorm = try mean({ $0.inputNorm }), let postNorm = try mean({ $0.postAttentionNorm }) else {
-            throw EngineError("internal: layer without norms")
-        }
-        return DecoderLayerWeights(
-            inputNorm: inputNorm, query: try mean { $0.query }, key: try mean { $0.key }, value: try mean { $0.value },
-            output: try mean { $0.output }, queryBias: try mean { $0.queryBias }, keyBias: try mean { $0.keyBias },
-            valueBias: try mean { $0.valueBias }, outputBias: try mean { $0.outputBias }, postAttentionNorm: postNorm,
-            gate: try mean { $0.gate }, up: try mean { $0.up }, down: try mean { $0.down },
-            gateBias: try mean { $0.gateBias }, upBias: try mean { $0.upBias }, downBias: try mean { $0.downBias },
-            window: first.window)
-    }
-}
-
-extension DecoderLayerWeights {
-    /// The weight matrix of a projection.
-    func matrix(_ projection: Projection) -> WeightMatrix {
-        switch projection {
-        case .query: query
-        case .key: key
-        case .value: value
-        case .output: output
-        case .gate: gate
-        case .up: up
-        case .down: down
-        }
+        return try DecoderLayerWeights(tensors, window: first.window, rope: first.rope)
     }
 }
