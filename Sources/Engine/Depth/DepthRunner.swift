@@ -151,12 +151,8 @@ public final class DepthRunner {
         }
         fullDepthConstant = constant
         fullDepthPerKey = Double(schedule.count) * (model.decoderLayerFlops(attendedRows: 1) - model.decoderLayerFlops(attendedRows: 0))
-        records = (0..<rows).map { _ in
-            var record = TokenRecord()
-            record.steps.reserveCapacity(steps.count)
-            record.routerProbabilities.reserveCapacity(max(source.depth.numRecursion, 1))
-            return record
-        }
+        // Their arrays get room the first time a batch uses them (a decode uses one).
+        records = Array(repeating: TokenRecord(), count: rows)
     }
 
     deinit {
@@ -182,9 +178,12 @@ public final class DepthRunner {
         }
         let begin = DispatchTime.now().uptimeNanoseconds
         count = n
+        let routers = max(source.depth.numRecursion, 1)
         for j in 0..<n {
             records[j].steps.removeAll(keepingCapacity: true)
             records[j].routerProbabilities.removeAll(keepingCapacity: true)
+            if records[j].steps.capacity < schedule.count { records[j].steps.reserveCapacity(schedule.count) }
+            if records[j].routerProbabilities.capacity < routers { records[j].routerProbabilities.reserveCapacity(routers) }
             records[j].flops = 0
             records[j].fullDepthFlops = fullDepthConstant + fullDepthPerKey * Double(position + j + 1)
             records[j].exit = ExitDecision(reason: .fullDepth, steps: 0, maxSteps: schedule.count)
@@ -418,19 +417,23 @@ public final class DepthRunner {
     /// Computes the kept tokens' logits from their output states, where the policy has not.
     private func computeKeptLogits(_ tokens: Range<Int>) throws {
         let vocabulary = model.config.vocabSize, d = model.config.hiddenSize
-        let missing = tokens.filter { !outputReady[$0] }
-        guard let first = missing.first else { return }
-        if missing.count == tokens.count, outputState[first] == nil, missing.allSatisfy({ outputState[$0] == nil }) {
+        if tokens.allSatisfy({ !outputReady[$0] && outputState[$0] == nil }) {
             // The usual case: the hidden rows themselves, straight into the kept rows.
-            model.logits(row(hidden, first), count: missing.count, into: outputLogits.pointer + first * vocabulary, state: state)
+            model.logits(
+                row(hidden, tokens.lowerBound), count: tokens.count, into: outputLogits.pointer + tokens.lowerBound * vocabulary,
+                state: state)
             return
         }
-        for (r, token) in missing.enumerated() {
-            (gathered.pointer + r * d).update(from: outputState[token] ?? UnsafePointer(row(hidden, token)), count: d)
+        var missing = 0
+        for token in tokens where !outputReady[token] {
+            (gathered.pointer + missing * d).update(from: outputState[token] ?? UnsafePointer(row(hidden, token)), count: d)
+            rowTokens[missing] = token
+            missing += 1
         }
-        model.logits(gathered.pointer, count: missing.count, into: predictions.pointer, state: state)
-        for (r, token) in missing.enumerated() {
-            (outputLogits.pointer + token * vocabulary).update(from: prediction(r), count: vocabulary)
+        guard missing > 0 else { return }
+        model.logits(gathered.pointer, count: missing, into: predictions.pointer, state: state)
+        for r in 0..<missing {
+            (outputLogits.pointer + rowTokens[r] * vocabulary).update(from: prediction(r), count: vocabulary)
         }
     }
 
