@@ -106,6 +106,9 @@ class Torch:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--depthscope", default=".build/release/depthscope")
+    parser.add_argument("--baseline", default=None,
+                        help="a second depthscope binary (e.g. a build of an earlier commit) run interleaved: "
+                             "the table adds its speeds and depthscope's ratio to them")
     parser.add_argument("--shapes", default="288x6x6x768,512x8x8x1376,768x12x12x2048")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--dtypes", default="f32,f16,q8_0")
@@ -136,10 +139,13 @@ def main():
             for threads in [int(t) for t in args.threads.split(",")]:
                 llama = LlamaCpp(f"{folder}-{dtype}.gguf", threads, max(context, 256))
                 torch_engine = Torch(folder, threads) if dtype == "f32" and not args.no_torch else None
-                samples = {"depthscope": [], "llama.cpp": [], "torch": []}
+                samples = {"depthscope": [], "llama.cpp": [], "torch": [], "baseline": []}
                 for _ in range(args.rounds):
                     samples["depthscope"].append(run_depthscope(
                         args.depthscope, folder, dtype, threads, args.tokens, args.prompt, args.runs))
+                    if args.baseline:
+                        samples["baseline"].append(run_depthscope(
+                            args.baseline, folder, dtype, threads, args.tokens, args.prompt, args.runs))
                     samples["llama.cpp"].append(llama.measure(args.tokens, args.prompt, args.runs))
                     if torch_engine:
                         samples["torch"].append(torch_engine.measure(args.tokens, args.prompt, args.runs))
@@ -159,15 +165,19 @@ def main():
 
 
 def print_row(row, header):
+    base = row.get("baseline")
     if header:
         print("| shape | dtype | thr | depthscope decode tok/s | llama.cpp | ratio | torch | ratio "
-              "| of bw bound | depthscope pp128 tok/s | llama.cpp | ratio |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "| of bw bound | depthscope pp128 tok/s | llama.cpp | ratio |"
+              + (" baseline decode | ratio | baseline pp | ratio |" if base else ""))
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if base else ""))
     ds, ll, th = row["depthscope"], row["llama.cpp"], row.get("torch")
     torch_cells = f"{th['decode']:.1f} | {ds['decode'] / th['decode']:.2f}x" if th else "- | -"
+    base_cells = (f" {base['decode']:.1f} | {ds['decode'] / base['decode']:.2f}x | {base['prompt']:.0f} | "
+                  f"{ds['prompt'] / base['prompt']:.2f}x |") if base else ""
     print(f"| {row['shape']} | {row['dtype']} | {row['threads']} | {ds['decode']:.1f} | {ll['decode']:.1f} | "
           f"{ds['decode'] / ll['decode']:.2f}x | {torch_cells} | {100 * row['bound_fraction']:.0f}% | "
-          f"{ds['prompt']:.0f} | {ll['prompt']:.0f} | {ds['prompt'] / ll['prompt']:.2f}x |", flush=True)
+          f"{ds['prompt']:.0f} | {ll['prompt']:.0f} | {ds['prompt'] / ll['prompt']:.2f}x |" + base_cells, flush=True)
 
 
 if __name__ == "__main__":

@@ -201,10 +201,10 @@ public struct GGUFSource: TensorSource {
         }
     }
 
-    public func vector(_ name: String, storedCount: Int, elements: Range<Int>?, order: RowOrder?, adding: Float) throws
+    public func vector(_ name: String, shape: [Int], elements: Range<Int>?, order: RowOrder?, adding: Float) throws
         -> WeightVector
     {
-        let tensor = try self.tensor(name, dimensions: [storedCount])
+        let tensor = try self.tensor(name, dimensions: shape.reversed())
         let dtype: TensorDType
         switch tensor.type {
         case .f32: dtype = .f32
@@ -214,7 +214,7 @@ public struct GGUFSource: TensorSource {
             throw EngineError("\(file.path): tensor '\(name)' has type \(tensor.type.name); supported for vectors: F32, F16, BF16")
         }
         let bytes = file.bytes(of: tensor)
-        guard let indices = rowIndices(stored: storedCount, rows: elements, order: order) else {
+        guard let indices = rowIndices(stored: tensor.elementCount, rows: elements, order: order) else {
             return try WeightVector(name: name, dtype: dtype, bytes: bytes, adding: adding)
         }
         let gathered = gatherRows(bytes, rowBytes: dtype.byteSize, indices: indices)

@@ -15,9 +15,10 @@ public protocol TensorSource {
     /// of which rows `rows` are taken (all by default: a fused projection yields its parts
     /// this way), reordered by `order` within that selection.
     func matrix(_ name: String, storedRows: Int, columns: Int, rows: Range<Int>?, order: RowOrder?) throws -> WeightMatrix
-    /// A vector of `storedCount` elements widened to f32, of which `elements` are taken,
-    /// reordered by `order`, with `adding` added to each (Gemma's norms store w for 1 + w).
-    func vector(_ name: String, storedCount: Int, elements: Range<Int>?, order: RowOrder?, adding: Float) throws
+    /// A tensor of `shape` (HF order; a norm or bias is [count]) read as one vector widened
+    /// to f32, of which `elements` are taken, reordered by `order`, with `adding` added to
+    /// each (Gemma's norms store w for 1 + w).
+    func vector(_ name: String, shape: [Int], elements: Range<Int>?, order: RowOrder?, adding: Float) throws
         -> WeightVector
 }
 
@@ -32,7 +33,7 @@ extension TensorSource {
     }
 
     public func vector(_ name: String, count: Int, order: RowOrder? = nil, adding: Float = 0) throws -> WeightVector {
-        try vector(name, storedCount: count, elements: nil, order: order, adding: adding)
+        try vector(name, shape: [count], elements: nil, order: order, adding: adding)
     }
 
     /// The row indices to copy, in order: `rows` of the stored tensor, reordered.
@@ -106,13 +107,13 @@ public struct SafetensorsSource: TensorSource, Sendable {
         }
     }
 
-    public func vector(_ name: String, storedCount: Int, elements: Range<Int>?, order: RowOrder?, adding: Float) throws
+    public func vector(_ name: String, shape: [Int], elements: Range<Int>?, order: RowOrder?, adding: Float) throws
         -> WeightVector
     {
-        let info = try tensor(name, shape: [storedCount])
+        let info = try tensor(name, shape: shape)
         guard info.dtype.isComputable else { throw unsupported(info) }
         let bytes = checkpoint.bytes(of: info)
-        guard let indices = rowIndices(stored: storedCount, rows: elements, order: order) else {
+        guard let indices = rowIndices(stored: info.elementCount, rows: elements, order: order) else {
             return try WeightVector(name: name, dtype: info.dtype, bytes: bytes, adding: adding)
         }
         let gathered = gatherRows(bytes, rowBytes: info.dtype.byteSize, indices: indices)

@@ -100,7 +100,7 @@ public struct DepthWeights: Sendable {
             halting = try unit("model.act_halting", outputs: 1)
         }
         if depth.recurrentDepth != nil {
-            adapter = try loader.matrix("model.adapter.weight", rows: d, columns: 2 * d)
+            adapter = try loader.matrix(config.family.depthTensorName("model.adapter.weight"), rows: d, columns: 2 * d)
         }
         if let relaxation = depth.relaxation {
             let limit = RunState.loraCapacity(config: config)

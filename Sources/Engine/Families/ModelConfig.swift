@@ -47,6 +47,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var extraNorms: NormPlacement
     /// Embedding rows are multiplied by this (Gemma: sqrt(hidden_size)).
     public var embeddingScale: Float?
+    /// Recurrent depth: the state goes through the final norm before the coda too (Huginn).
+    public var normBeforeCoda: Bool
     /// Attention scores are q.k times this (default 1 / sqrt(head_dim); Gemma 2/3:
     /// query_pre_attn_scalar^-0.5).
     public var attentionScale: Float
@@ -144,6 +146,7 @@ public struct ModelConfig: Sendable, Equatable {
         queryKeyNorm = false
         extraNorms = .none
         embeddingScale = nil
+        normBeforeCoda = false
         attentionScale = 1 / Float(headDim).squareRoot()
         attentionSoftcap = nil
         logitSoftcap = nil

@@ -24,6 +24,9 @@ public protocol ModelFamily: Sendable {
     static func globalNames(_ source: any TensorSource) -> GlobalNames
     /// Layer `index`'s tensors from `source`, shapes checked against `config`.
     static func loadLayer(_ index: Int, _ source: any TensorSource, _ config: ModelConfig) throws -> LayerTensors
+    /// Where this family keeps an adaptive-depth tensor that depthscope's own checkpoints
+    /// name `name` (docs/architectures.md 1.2); the same name by default.
+    static func depthTensorName(_ name: String) -> String
 }
 
 extension ModelFamily {
@@ -42,6 +45,8 @@ extension ModelFamily {
     public static func loadLayer(_ index: Int, _ source: any TensorSource, _ config: ModelConfig) throws -> LayerTensors {
         try LayerNames.standard(index, source.format).load(source, config)
     }
+
+    public static func depthTensorName(_ name: String) -> String { name }
 }
 
 /// Every family the engine runs. A new family is one file and one line here.
@@ -50,6 +55,12 @@ public enum ModelFamilies {
         Llama.self,
         Mistral.self,
         Qwen2.self,
+        Qwen3.self,
+        Gemma.self,
+        Gemma2.self,
+        Gemma3.self,
+        Phi3.self,
+        Huginn.self,
     ]
 
     public static func family(modelType: String) -> (any ModelFamily.Type)? {
@@ -73,8 +84,12 @@ public struct GlobalNames: Sendable {
     /// Added to the final norm's weight (Gemma stores w for a scale of 1 + w).
     public var normOffset: Float = 0
 
-    public static let huggingFace = GlobalNames(
-        embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight", head: "lm_head.weight")
+    public static let huggingFace = huggingFace(prefix: "model.")
+
+    /// HF names under `prefix` (`model.`; a multimodal checkpoint's text model nests deeper).
+    public static func huggingFace(prefix: String, head: String = "lm_head.weight") -> GlobalNames {
+        GlobalNames(embedding: prefix + "embed_tokens.weight", finalNorm: prefix + "norm.weight", head: head)
+    }
     public static let gguf = GlobalNames(embedding: "token_embd.weight", finalNorm: "output_norm.weight", head: "output.weight")
 }
 
@@ -89,11 +104,12 @@ public struct LayerNames: Sendable {
     /// Added to every norm weight (Gemma's checkpoints store w for a scale of 1 + w).
     public var normOffset: Float = 0
 
-    /// Llama's names in `format`: HF `model.layers.{i}.self_attn.q_proj`, GGUF `blk.{i}.attn_q`.
-    public static func standard(_ index: Int, _ format: CheckpointFormat) -> LayerNames {
+    /// Llama's names in `format`: HF `model.layers.{i}.self_attn.q_proj` (under `prefix`),
+    /// GGUF `blk.{i}.attn_q`.
+    public static func standard(_ index: Int, _ format: CheckpointFormat, prefix: String = "model.") -> LayerNames {
         switch format {
         case .safetensors:
-            let p = "model.layers.\(index)."
+            let p = prefix + "layers.\(index)."
             return LayerNames(
                 matrices: [
                     .query: p + "self_attn.q_proj", .key: p + "self_attn.k_proj", .value: p + "self_attn.v_proj",

@@ -159,6 +159,12 @@ public struct RecurrentSettings: DepthPolicy, Equatable {
             }
             let predicts = codaEveryLoop || loop == loops
             if predicts {
+                if batch.model.config.normBeforeCoda {
+                    for token in running {
+                        let state = batch.row(batch.hidden, token)
+                        rmsNorm(state, weight: batch.model.finalNorm.pointer, epsilon: batch.model.config.rmsNormEps, into: state, count: d)
+                    }
+                }
                 for index in schedule.codas[loop - 1] { try batch.runStep(index, running, batch.hidden) }
             }
             guard !running.isEmpty else { continue }
