@@ -274,7 +274,7 @@ def gemma3_text() -> None:
     # Six layers: the default pattern (every 6th layer global) is what llama.cpp assumes for
     # GGUF, which stores no pattern.
     config = Gemma3TextConfig(
-        **TINY, num_hidden_layers=6, **GEMMA3_TEXT, query_pre_attn_scalar=24,
+        **{**TINY, "intermediate_size": 32}, num_hidden_layers=6, **GEMMA3_TEXT, query_pre_attn_scalar=24,
         rope_parameters={"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
                          "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}})
     save(make_model(Gemma3ForCausalLM, config, seed, gemma=True), folder, torch.bfloat16)
