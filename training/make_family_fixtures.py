@@ -8,15 +8,16 @@ shape real hub checkpoints of that family have (the transformers version that wr
 noted per fixture), and every fixture checks that its family's features change the logits
 (a window that never slides, or a soft-cap that never bites, would test nothing).
 
-    python training/make_family_fixtures.py    # rewrites those folders in Tests/EngineTests/Fixtures/models/
+    python training/make_family_fixtures.py   # rewrites its folders in Tests/EngineTests/Fixtures/models/
 
-The forward math, config keys and tensor names of each family: /work/notes/families.md
-(kept in the repo's notes by the lead).
+The forward math, config keys and tensor names of each family, and how llama.cpp's converter
+writes them: the family spec, families.md, in the project notes.
 """
 
 import json
 import math
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -107,18 +108,35 @@ def logits_with(folder: Path, tokens: list[int], config_change=None, model_edit=
             (folder / "config.json").write_text(original)
 
 
-def check(folder: Path, tokens: list[int], logits: torch.Tensor, label: str,
-          config_change=None, model_edit=None, matters: bool | None = True) -> float:
-    """matters None: only report the size of the effect."""
-    other = logits_with(folder, tokens, config_change, model_edit)
-    difference = float((other - logits).abs().max())
-    if matters:
-        assert difference > 1e-2, f"{folder.name}: {label} has no effect ({difference:.2e})"
-    elif matters is not None:
-        assert difference < 1e-5, f"{folder.name}: {label} should not matter ({difference:.2e})"
-    verdict = {True: "matters", False: "unused ", None: "effect "}[matters]
-    print(f"    {verdict}  {label}: max |delta logit| = {difference:.4f}")
-    return difference
+@dataclass
+class Subject:
+    """A fixture folder, its tokens and HF's logits for them."""
+    folder: Path
+    tokens: list[int]
+    logits: torch.Tensor
+
+    def check(self, label: str, config_change=None, model_edit=None, matters: bool | None = True) -> float:
+        """matters None: only report the size of the effect."""
+        other = logits_with(self.folder, self.tokens, config_change, model_edit)
+        difference = float((other - self.logits).abs().max())
+        if matters:
+            assert difference > 1e-2, f"{self.folder.name}: {label} has no effect ({difference:.2e})"
+        elif matters is not None:
+            assert difference < 1e-5, f"{self.folder.name}: {label} should not matter ({difference:.2e})"
+        verdict = {True: "matters", False: "unused ", None: "effect "}[matters]
+        print(f"    {verdict}  {label}: max |delta logit| = {difference:.4f}")
+        return difference
+
+
+def setting(**values) -> Callable[[dict], None]:
+    """A config.json edit: top-level keys set to these values."""
+    return lambda config: config.update(values)
+
+
+def without_qk_norm(model: torch.nn.Module) -> None:
+    for layer in model.model.layers:
+        layer.self_attn.q_norm = torch.nn.Identity()
+        layer.self_attn.k_norm = torch.nn.Identity()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,16 +170,15 @@ def save(model: torch.nn.Module, folder: Path, dtype: torch.dtype = torch.float3
     (folder / "generation_config.json").unlink(missing_ok=True)
 
 
-def write_expected(folder: Path, description: str, tokens: list[int], logits: torch.Tensor,
-                   greedy_result: dict | None = None) -> None:
-    assert logits.abs().max() > 1, f"{folder.name}: logits too small for a meaningful tolerance"
-    expected = {"description": description, "tokens": tokens,
-                "logits": [[round(float(x), 6) for x in row] for row in logits]}
+def write_expected(subject: Subject, description: str, greedy_result: dict | None = None) -> None:
+    assert subject.logits.abs().max() > 1, f"{subject.folder.name}: logits too small for a meaningful tolerance"
+    expected = {"description": description, "tokens": subject.tokens,
+                "logits": [[round(float(x), 6) for x in row] for row in subject.logits]}
     if greedy_result:
         expected["greedy"] = greedy_result
-    (folder / "expected.json").write_text(json.dumps(expected, separators=(",", ":")) + "\n")
-    size = sum(f.stat().st_size for f in folder.iterdir())
-    print(f"{folder.name:18s} {size / 1024:7.1f} KB  {description}")
+    (subject.folder / "expected.json").write_text(json.dumps(expected, separators=(",", ":")) + "\n")
+    size = sum(f.stat().st_size for f in subject.folder.iterdir())
+    print(f"{subject.folder.name:18s} {size / 1024:7.1f} KB  {description}")
 
 
 def rewrite_config(folder: Path, change: Callable[[dict], dict]) -> None:
@@ -192,6 +209,7 @@ def as_transformers_4(config: dict, version: str) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Families
 
+
 def qwen3() -> None:
     folder, seed = OUT / "qwen3", 21
     config = Qwen3Config(**TINY, num_hidden_layers=2, num_attention_heads=8, num_key_value_heads=2,
@@ -200,15 +218,10 @@ def qwen3() -> None:
     save(make_model(Qwen3ForCausalLM, config, seed), folder)
     tokens = tokens_for(seed, config.vocab_size)
     model = load(folder)
-    logits = forward(model, tokens)
-
-    def without_qk_norm(m):
-        for layer in m.model.layers:
-            layer.self_attn.q_norm = torch.nn.Identity()
-            layer.self_attn.k_norm = torch.nn.Identity()
-    check(folder, tokens, logits, "q_norm / k_norm", model_edit=without_qk_norm)
-    write_expected(folder, "Qwen3: q_norm/k_norm per head before rope, head_dim 8 != 32/8, GQA 8/2, "
-                   "tied head, rope_theta 1e6; 5.x config", tokens, logits, greedy(model, tokens[:4], 8))
+    subject = Subject(folder, tokens, forward(model, tokens))
+    subject.check("q_norm / k_norm", model_edit=without_qk_norm)
+    write_expected(subject, "Qwen3: q_norm/k_norm per head before rope, head_dim 8 (8 heads x 8 = 64 != hidden 32), "
+                   "GQA 8/2, tied head, rope_theta 1e6; 5.x config", greedy(model, tokens[:4], 8))
 
 
 def gemma() -> None:
@@ -222,18 +235,13 @@ def gemma() -> None:
     rewrite_config(folder, lambda c: {**as_transformers_4(c, "4.38.0.dev0"), "hidden_act": "gelu"})
     tokens = tokens_for(seed, config.vocab_size)
     model = load(folder)
-    logits = forward(model, tokens)
-
-    def unscaled(m):
-        m.model.embed_tokens.embed_scale.fill_(1.0)
-    check(folder, tokens, logits, "embedding scale sqrt(hidden)", model_edit=unscaled)
-    check(folder, tokens, logits, "GeGLU (silu instead)", config_change=lambda c: c.update(hidden_act="silu"))
+    subject = Subject(folder, tokens, forward(model, tokens))
+    subject.check("embedding scale sqrt(hidden)", model_edit=lambda m: m.model.embed_tokens.embed_scale.fill_(1.0))
+    subject.check("GeGLU (silu instead)", setting(hidden_act="silu"))
     # Too small to catch at a 1e-3 tolerance: reported, not asserted (families.md says which GELU).
-    check(folder, tokens, logits, "tanh GELU (erf GELU instead)", matters=None,
-          config_change=lambda c: c.update(hidden_act="gelu_python"))
-    write_expected(folder, "Gemma: GeGLU (config says \"gelu\" = tanh approximation), embeddings x sqrt(32), "
-                   "(1+w) RMSNorm, head_dim 16 != 32/4, MQA 4/1, tied; 4.x config", tokens, logits,
-                   greedy(model, tokens[:4], 8))
+    subject.check("tanh GELU (erf GELU instead)", setting(hidden_act="gelu_python"), matters=None)
+    write_expected(subject, "Gemma: GeGLU (config says \"gelu\" = tanh approximation), embeddings x sqrt(32), "
+                   "(1+w) RMSNorm, head_dim 16 != 32/4, MQA 4/1, tied; 4.x config", greedy(model, tokens[:4], 8))
 
 
 def gemma2() -> None:
@@ -254,15 +262,14 @@ def gemma2() -> None:
     tokens = tokens_for(seed, config.vocab_size)
     model = load(folder)
     assert model.config.layer_types == ["sliding_attention", "full_attention"]
-    logits = forward(model, tokens)
-    check(folder, tokens, logits, "sliding window 4 on layer 0", config_change=lambda c: c.update(sliding_window=4096))
-    check(folder, tokens, logits, "attention logit soft-cap 5", config_change=lambda c: c.update(attn_logit_softcapping=None))
-    check(folder, tokens, logits, "final logit soft-cap 10", config_change=lambda c: c.update(final_logit_softcapping=None))
-    check(folder, tokens, logits, "query_pre_attn_scalar 24 (head_dim 16 instead)",
-          config_change=lambda c: c.update(query_pre_attn_scalar=16))
-    write_expected(folder, "Gemma 2: pre+post norms, attention soft-cap 5, final soft-cap 10, layer 0 sliding "
-                   "(window 4) / layer 1 global, query_pre_attn_scalar 24, head_dim 16, GQA 4/2, tied; 4.x config "
-                   "without layer_types", tokens, logits, greedy(model, tokens[:4], 8))
+    subject = Subject(folder, tokens, forward(model, tokens))
+    subject.check("sliding window 4 on layer 0", setting(sliding_window=4096))
+    subject.check("attention logit soft-cap 5", setting(attn_logit_softcapping=None))
+    subject.check("final logit soft-cap 10", setting(final_logit_softcapping=None))
+    subject.check("query_pre_attn_scalar 24 (head_dim 16 instead)", setting(query_pre_attn_scalar=16))
+    write_expected(subject, "Gemma 2: pre+post norms, attention soft-cap 5, final soft-cap 10, layer 0 sliding "
+                   "(window 4) / layer 1 global, query_pre_attn_scalar 24, head_dim 16, GQA 4/2, tied; "
+                   "4.x config without layer_types", greedy(model, tokens[:4], 8))
 
 
 GEMMA3_TEXT = dict(num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=4,
@@ -273,34 +280,29 @@ def gemma3_text() -> None:
     folder, seed = OUT / "gemma3_text", 24
     # Six layers: the default pattern (every 6th layer global) is what llama.cpp assumes for
     # GGUF, which stores no pattern.
+    global_rope = {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0}
     config = Gemma3TextConfig(
         **{**TINY, "intermediate_size": 32}, num_hidden_layers=6, **GEMMA3_TEXT, query_pre_attn_scalar=24,
-        rope_parameters={"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
+        rope_parameters={"full_attention": global_rope,
                          "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}})
     save(make_model(Gemma3ForCausalLM, config, seed, gemma=True), folder, torch.bfloat16)
     tokens = tokens_for(seed, config.vocab_size)
     model = load(folder)
     assert model.config.layer_types == ["sliding_attention"] * 5 + ["full_attention"]
-    logits = forward(model, tokens)
+    subject = Subject(folder, tokens, forward(model, tokens))
 
-    def rope(layer_type, **values):
-        return lambda c: c["rope_parameters"][layer_type].update(values)
-    check(folder, tokens, logits, "sliding window 4 on layers 0-4", config_change=lambda c: c.update(sliding_window=4096))
-    check(folder, tokens, logits, "local rope base 1e4 (global 1e6 instead)",
-          config_change=rope("sliding_attention", rope_theta=1000000.0))
-    check(folder, tokens, logits, "linear rope factor 8 on the global layer",
-          config_change=lambda c: c["rope_parameters"].update(full_attention={"rope_type": "default", "rope_theta": 1000000.0}))
-    check(folder, tokens, logits, "query_pre_attn_scalar 24 (head_dim 16 instead)",
-          config_change=lambda c: c.update(query_pre_attn_scalar=16))
-
-    def without_qk_norm(m):
-        for layer in m.model.layers:
-            layer.self_attn.q_norm = torch.nn.Identity()
-            layer.self_attn.k_norm = torch.nn.Identity()
-    check(folder, tokens, logits, "q_norm / k_norm", model_edit=without_qk_norm)
-    write_expected(folder, "Gemma 3 text (Gemma3ForCausalLM): q/k norms, 5 sliding (window 4, rope 1e4) + 1 global "
+    def rope(layer_type, values):
+        return lambda c: c["rope_parameters"].update({layer_type: values})
+    subject.check("sliding window 4 on layers 0-4", setting(sliding_window=4096))
+    subject.check("local rope base 1e4 (global 1e6 instead)",
+                  rope("sliding_attention", {"rope_type": "default", "rope_theta": 1000000.0}))
+    subject.check("linear rope factor 8 on the global layer",
+                  rope("full_attention", {"rope_type": "default", "rope_theta": 1000000.0}))
+    subject.check("query_pre_attn_scalar 24 (head_dim 16 instead)", setting(query_pre_attn_scalar=16))
+    subject.check("q_norm / k_norm", model_edit=without_qk_norm)
+    write_expected(subject, "Gemma 3 text (Gemma3ForCausalLM): q/k norms, 5 sliding (window 4, rope 1e4) + 1 global "
                    "(rope 1e6, linear x8) layers, query_pre_attn_scalar 24, head_dim 16, MQA 2/1, tied, BF16; "
-                   "5.x config", tokens, logits, greedy(model, tokens[:4], 8))
+                   "5.x config", greedy(model, tokens[:4], 8))
 
 
 def gemma3_multimodal() -> None:
@@ -331,12 +333,14 @@ def gemma3_multimodal() -> None:
     renamed = {("vision_tower.vision_model." + k[len("vision_tower."):] if k.startswith("vision_tower.") else k): v
                for k, v in tensors.items()}
     save_file(renamed, hub / "model.safetensors", metadata={"format": "pt"})
-    text_keys = {"hidden_size", "intermediate_size", "num_hidden_layers", "sliding_window", "vocab_size",
-                 "num_attention_heads", "num_key_value_heads", "head_dim"}
+    # The hub's text_config names only what differs from the class defaults (here also the
+    # tiny sizes); query_pre_attn_scalar, rope thetas and eps come from the defaults.
+    text_keys = ["head_dim", "hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers",
+                 "num_key_value_heads", "sliding_window", "vocab_size"]
     hub_config = {
         "architectures": ["Gemma3ForConditionalGeneration"], **special,
         "eos_token_id": [1, 106], "initializer_range": 0.02, "model_type": "gemma3",
-        "text_config": {**{k: text[k] for k in sorted(text_keys)}, "model_type": "gemma3_text",
+        "text_config": {**{k: text[k] for k in text_keys}, "model_type": "gemma3_text",
                         "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window_pattern": 2},
         "torch_dtype": "bfloat16", "transformers_version": "4.50.0.dev0",
         "vision_config": {**vision, "model_type": "siglip_vision_model"},
@@ -356,24 +360,23 @@ def gemma3_multimodal() -> None:
     causal.eval()
     assert torch.allclose(forward(causal, tokens), logits, atol=1e-5)
 
-    check(hub, tokens, logits, "sliding window 4 on layer 0",
-          config_change=lambda c: c["text_config"].update(sliding_window=4096))
-    check(hub, tokens, logits, "linear rope factor 8 on the global layer",
-          config_change=lambda c: c["text_config"].pop("rope_scaling"))
-    check(hub, tokens, logits, "default query_pre_attn_scalar 256 (head_dim 16 instead)",
-          config_change=lambda c: c["text_config"].update(query_pre_attn_scalar=16))
-    check(hub, tokens, logits, "default local rope base 1e4 (1e6 instead)",
-          config_change=lambda c: c["text_config"].update(rope_local_base_freq=1000000.0))
-    check(hub, tokens, logits, "vision tower (its weights zeroed)", matters=False,
-          model_edit=lambda m: [p.data.zero_() for p in m.model.vision_tower.parameters()])
+    def text_setting(**values):
+        return lambda c: c["text_config"].update(values)
+    subject = Subject(hub, tokens, logits)
+    subject.check("sliding window 4 on layer 0", text_setting(sliding_window=4096))
+    subject.check("linear rope factor 8 on the global layer", lambda c: c["text_config"].pop("rope_scaling"))
+    subject.check("default query_pre_attn_scalar 256 (head_dim 16 instead)", text_setting(query_pre_attn_scalar=16))
+    subject.check("default local rope base 1e4 (1e6 instead)", text_setting(rope_local_base_freq=1000000.0))
+    subject.check("vision tower (its weights zeroed)", matters=False,
+                  model_edit=lambda m: [p.data.zero_() for p in m.model.vision_tower.parameters()])
     shared = ("Gemma 3 multimodal checkpoint (Gemma3ForConditionalGeneration, tiny SigLIP tower): text logits "
               "from input_ids; layer 0 sliding (window 4) / layer 1 global (linear rope x8), q/k norms, "
               "query_pre_attn_scalar 256 by default (head_dim 16), MQA 2/1, tied, BF16")
-    write_expected(hub, shared + "; hub layout: transformers 4.50 sparse text_config, "
+    write_expected(subject, shared + "; hub layout: transformers 4.50 sparse text_config, "
                    "language_model.model.* / vision_tower.vision_model.* / multi_modal_projector.*",
-                   tokens, logits, greedy(model_hub, tokens[:4], 8))
-    write_expected(v5, shared + "; transformers 5 save_pretrained layout: full text_config, "
-                   "language_model.model.* / vision_tower.* / multi_modal_projector.*", tokens, logits)
+                   greedy(model_hub, tokens[:4], 8))
+    write_expected(Subject(v5, tokens, logits), shared + "; transformers 5 save_pretrained layout: full "
+                   "text_config, language_model.model.* / vision_tower.* / multi_modal_projector.*")
 
 
 def phi3_config(**changes) -> Phi3Config:
@@ -402,15 +405,18 @@ def phi3() -> None:
     rewrite_config(folder, lambda c: as_transformers_4(c, "4.40.2"))
     tokens = tokens_for(seed, config.vocab_size)
     model = load(folder)
-    logits = forward(model, tokens)
-    check(folder, tokens, logits, "sliding window 5 (all layers)", config_change=lambda c: c.update(sliding_window=None))
-    write_expected(folder, "Phi-3 (like Phi-3-mini-4k): fused qkv_proj and gate_up_proj, MHA 4/4, untied, "
-                   "rope_scaling null, sliding window 5 on every layer; 4.x config", tokens, logits,
-                   greedy(model, tokens[:4], 8))
+    subject = Subject(folder, tokens, forward(model, tokens))
+    subject.check("sliding window 5 (all layers)", setting(sliding_window=None))
+    write_expected(subject, "Phi-3 (like Phi-3-mini-4k): fused qkv_proj and gate_up_proj, MHA 4/4, untied, "
+                   "rope_scaling null, sliding window 5 on every layer; 4.x config", greedy(model, tokens[:4], 8))
 
 
 def factors(generator: torch.Generator, count: int, low: float, high: float) -> list[float]:
     return [round(low + (high - low) * float(x), 4) for x in torch.rand(count, generator=generator)]
+
+
+def rope_scaling(**values) -> Callable[[dict], None]:
+    return lambda config: config["rope_scaling"].update(values)
 
 
 def phi3_longrope() -> None:
@@ -428,23 +434,19 @@ def phi3_longrope() -> None:
     rewrite_config(folder, lambda c: as_transformers_4(c, "4.40.2"))
     tokens = tokens_for(seed, config.vocab_size)
     model = load(folder)
-    logits = forward(model, tokens)
+    subject = Subject(folder, tokens, forward(model, tokens))
     scaling = model.model.rotary_emb.attention_scaling
     assert abs(scaling - math.sqrt(1 + math.log(32) / math.log(8))) < 1e-6
-
-    def rope_change(**values):
-        return lambda c: c["rope_scaling"].update(values)
-    check(folder, tokens, logits, "long factors", config_change=rope_change(long_factor=rope["short_factor"]))
-    check(folder, tokens, logits, "short factors (12 > 8 tokens)", matters=False,
-          config_change=rope_change(short_factor=rope["long_factor"]))
-    check(folder, tokens, logits, f"attention factor {scaling:.6f} on cos/sin", config_change=rope_change(attention_factor=1.0))
+    subject.check("long factors", rope_scaling(long_factor=rope["short_factor"]))
+    subject.check("short factors (12 > 8 tokens)", rope_scaling(short_factor=rope["long_factor"]), matters=False)
+    subject.check(f"attention factor {scaling:.6f} on cos/sin", rope_scaling(attention_factor=1.0))
     step_by_step = incremental(model, tokens)
     print(f"    HF one token at a time (short factors until position 8, cached keys keep theirs): "
-          f"max |delta logit| = {float((step_by_step - logits).abs().max()):.4f}")
-    write_expected(folder, "Phi-3 LongRoPE (like Phi-3-mini-128k): original_max_position_embeddings 8 < 12 tokens, "
+          f"max |delta logit| = {float((step_by_step - subject.logits).abs().max()):.4f}")
+    write_expected(subject, "Phi-3 LongRoPE (like Phi-3-mini-128k): original_max_position_embeddings 8 < 12 tokens, "
                    "so long factors at every position; attention factor sqrt(1 + ln 32 / ln 8) on cos and sin; "
                    "head_dim 16, MHA 2/2, untied; 4.x config. No greedy: HF's decode switches factors "
-                   "mid-sequence (see families.md)", tokens, logits)
+                   "mid-sequence (see families.md)")
 
 
 def phi3_partial() -> None:
@@ -464,26 +466,21 @@ def phi3_partial() -> None:
     rewrite_config(folder, lambda c: as_transformers_4(c, "4.45.0"))
     tokens = tokens_for(seed, config.vocab_size)
     model = load(folder)
-    logits = forward(model, tokens)
+    subject = Subject(folder, tokens, forward(model, tokens))
     scaling = model.model.rotary_emb.attention_scaling
     assert abs(scaling - math.sqrt(1 + math.log(4) / math.log(256))) < 1e-6
-
-    def rope_change(**values):
-        return lambda c: c["rope_scaling"].update(values)
-    check(folder, tokens, logits, "short factors", config_change=rope_change(short_factor=rope["long_factor"]))
-    check(folder, tokens, logits, "long factors (12 <= 256 tokens)", matters=False,
-          config_change=rope_change(long_factor=rope["short_factor"]))
-    check(folder, tokens, logits, f"attention factor {scaling:.6f} on cos/sin", config_change=rope_change(attention_factor=1.0))
+    subject.check("short factors", rope_scaling(short_factor=rope["long_factor"]))
+    subject.check("long factors (12 <= 256 tokens)", rope_scaling(long_factor=rope["short_factor"]), matters=False)
+    subject.check(f"attention factor {scaling:.6f} on cos/sin", rope_scaling(attention_factor=1.0))
 
     def rotate_all(c):
         c["partial_rotary_factor"] = 1.0
-        c["rope_scaling"].update(short_factor=rope["short_factor"] + [1.0, 1.0],
-                                 long_factor=rope["long_factor"] + [1.0, 1.0])
-    check(folder, tokens, logits, "partial rotary 0.75 (12 of 16 dims)", config_change=rotate_all)
-    assert torch.allclose(incremental(model, tokens), logits, atol=1e-4)
-    write_expected(folder, "Phi-3 family with partial rotary (like Phi-4-mini): partial_rotary_factor 0.75 (12 of 16 "
+        rope_scaling(short_factor=rope["short_factor"] + [1.0, 1.0], long_factor=rope["long_factor"] + [1.0, 1.0])(c)
+    subject.check("partial rotary 0.75 (12 of 16 dims)", rotate_all)
+    assert torch.allclose(incremental(model, tokens), subject.logits, atol=1e-4)
+    write_expected(subject, "Phi-3 family with partial rotary (like Phi-4-mini): partial_rotary_factor 0.75 (12 of 16 "
                    "dims rotate), LongRoPE short factors (12 <= 256 tokens) with attention factor "
-                   "sqrt(1 + ln 4 / ln 256), GQA 2/1, tied; 4.x config", tokens, logits, greedy(model, tokens[:4], 8))
+                   "sqrt(1 + ln 4 / ln 256), GQA 2/1, tied; 4.x config", greedy(model, tokens[:4], 8))
 
 
 def main() -> None:

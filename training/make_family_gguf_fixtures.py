@@ -3,10 +3,10 @@
 convert_hf_to_gguf.py writes each one (its Qwen3Model, GemmaModel, Gemma2Model, Gemma3Model
 and Phi3MiniModel classes), from the checkpoints make_family_fixtures.py made.
 
-    python training/make_family_gguf_fixtures.py     # (re)writes the family files in Tests/EngineTests/Fixtures/gguf/
+    python training/make_family_gguf_fixtures.py   # (re)writes its files in Tests/EngineTests/Fixtures/gguf/
 
 What the converter does per family, and what it leaves out of the file (which llama.cpp then
-derives): /work/notes/families.md. In short:
+derives): the family spec, families.md, in the project notes. In short:
   * tensor names from gguf-py's own HF-to-GGUF map (the converter's); no Q/K permutation
     (these families use NEOX rope); lm_head dropped when tied (Gemma 1/2: always dropped);
   * Gemma norms stored as weight + 1 (every tensor whose name ends in "norm.weight", the Gemma 3
@@ -65,9 +65,11 @@ class Family:
 
 FAMILIES = [
     Family("qwen3", "qwen3", "qwen3",
-           "Qwen3 as llama.cpp writes it: attn_q_norm/attn_k_norm, key_length 8 != 32/8, GQA 8/2, tied (no output.weight)"),
+           "Qwen3 as llama.cpp writes it: attn_q_norm/attn_k_norm, key_length 8 != 32/8, GQA 8/2, "
+           "tied (no output.weight)"),
     Family("gemma", "gemma", "gemma",
-           "Gemma as llama.cpp writes it: norms stored +1, no output.weight, key_length 16, MQA 4/1, no rope_freq_base (10000)"),
+           "Gemma as llama.cpp writes it: norms stored +1, no output.weight, key_length 16, MQA 4/1, "
+           "no rope_freq_base (10000)"),
     # llama.cpp scales queries by 1/sqrt(key_length) unless the model has 46 layers (27B:
     # 1/sqrt(n_embd/n_head)); GGUF has no query_pre_attn_scalar.
     Family("gemma2", "gemma2", "gemma2",
@@ -244,7 +246,8 @@ def write_family(family: Family, qtype_name: str) -> None:
             with torch.no_grad():
                 emulated = model(torch.tensor([tokens])).logits[0]
             f16_gelu = float(np.abs(cpp - emulated.numpy()).max())
-            assert f16_gelu < F32_AGREEMENT_EMULATED_GELU, f"{name}: llama.cpp disagrees with HF + f16 GELU ({f16_gelu})"
+            assert f16_gelu < F32_AGREEMENT_EMULATED_GELU, \
+                f"{name}: llama.cpp disagrees with HF + f16 GELU ({f16_gelu})"
             agreement += f" (HF with llama.cpp's f16 GELU: {f16_gelu:.6f})"
         elif qtype_name == "F32":
             assert difference < F32_AGREEMENT, f"{name}: llama.cpp disagrees with HF ({difference})"
