@@ -8,6 +8,7 @@ matrices in F32 / F16 / BF16 / Q8_0 / Q4_0 (quantised with gguf-py's own referen
 The source checkpoints are the HF fixtures in Tests/EngineTests/Fixtures/models.
 
     python training/make_gguf_fixtures.py     # rewrites Tests/EngineTests/Fixtures/gguf/
+                                              # (with make_family_gguf_fixtures.py's files)
 
 Needs torch, transformers 5.x, tokenizers, gguf and sentencepiece (CPU is fine).
 
@@ -387,6 +388,10 @@ def main() -> None:
     write_tokenizer_byte_level("llama3", "llama-bpe")
     write_tokenizer_byte_level("qwen2", "qwen2")
     write_tokenizer_spm()
+    # The other families (Qwen3, Gemma 1-3, Phi-3) live in their own script; the folder was
+    # just emptied, so write them too.
+    from make_family_gguf_fixtures import write_families
+    write_families()
 
 
 if __name__ == "__main__":

@@ -59,15 +59,16 @@ BASE = dict(
 SEQUENCE_LENGTH = 12
 
 
-def randomize(model: torch.nn.Module, seed: int) -> None:
+def randomize(model: torch.nn.Module, seed: int, norm_center: float = 1.0) -> None:
     """Weights large enough that logits are O(1-10) and attention is far from uniform,
-    so a 1e-3 tolerance means something (HF's own init gives logits near 0)."""
+    so a 1e-3 tolerance means something (HF's own init gives logits near 0).
+    norm_center: 0 for Gemma-style norms that scale by (1 + weight)."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             noise = torch.randn(parameter.shape, generator=generator)
             if "norm" in name:
-                parameter.copy_(1 + 0.2 * noise)
+                parameter.copy_(norm_center + 0.2 * noise)
             elif name.endswith(".bias"):
                 parameter.copy_(0.5 * noise)
             elif "embed_tokens" in name:
