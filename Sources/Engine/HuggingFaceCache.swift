@@ -97,7 +97,8 @@ public struct HuggingFaceCache: Sendable {
         let repo = repoFolder(reference.repoID)
         guard isDirectory(repo) else {
             let cached = cachedRepoIDs()
-            let list = cached.isEmpty ? (isDirectory(root) ? "none cached" : "no such folder") : "cached: " + cached.joined(separator: ", ")
+            let list = !cached.isEmpty ? "cached: " + cached.joined(separator: ", ")
+                : isDirectory(root) ? "none cached" : "no such folder"
             throw EngineError(
                 "model '\(reference.repoID)' not found: not a local folder, and not in the Hugging Face cache \(root) (\(list)); depthscope never downloads: fetch it with `hf download \(reference.repoID)`, or set HF_HUB_CACHE or HF_HOME")
         }
@@ -108,6 +109,7 @@ public struct HuggingFaceCache: Sendable {
 
         let config = (snapshot as NSString).appendingPathComponent("config.json")
         if exists(config) || isLink(config) {
+            // The loader reads several of its files: each must reach its blob.
             for entry in FileManager.default.enumerator(atPath: snapshot)?.allObjects as? [String] ?? [] {
                 try checkLink((snapshot as NSString).appendingPathComponent(entry), of: named)
             }
