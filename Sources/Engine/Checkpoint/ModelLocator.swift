@@ -3,7 +3,8 @@ import Foundation
 /// Finds a model from what the user typed after `--model`: a folder path, or the bare name
 /// of a folder in one of the model directories (so `--model shakespeare-vanilla` works from
 /// anywhere). Searched in order: `$DEPTHSCOPE_MODELS` (colon-separated), `./models`, and
-/// the `models/` folder of the repository this binary was built from.
+/// the `models/` folder of the repository this binary was built from. A hub repo id
+/// (`org/name[@revision][/FILE.gguf]`) is found offline in the Hugging Face cache (`HuggingFaceCache`).
 public enum ModelLocator {
     /// The repository's `models/` folder, known at compile time from this file's path
     /// (Sources/Engine/Checkpoint/ModelLocator.swift).
@@ -25,7 +26,8 @@ public enum ModelLocator {
         return folders.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
     }
 
-    /// Names of the models (subfolders holding a config.json, and .gguf files) in the search folders.
+    /// Names of the models (subfolders holding a config.json, and .gguf files) in the search
+    /// folders, and the repo ids in the Hugging Face cache that `resolve` accepts.
     public static func availableNames(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         var names = Set<String>()
         for folder in searchFolders(environment: environment) {
@@ -34,6 +36,7 @@ public enum ModelLocator {
                 names.insert(entry)
             }
         }
+        names.formUnion(HuggingFaceCache(environment: environment).modelNames())
         return names.sorted()
     }
 
@@ -51,6 +54,9 @@ public enum ModelLocator {
                 let candidate = (folder as NSString).appendingPathComponent(nameOrPath)
                 if isModelFolder(candidate) { return candidate }
             }
+        }
+        if let reference = HuggingFaceCache.Reference(nameOrPath) {
+            return try HuggingFaceCache(environment: environment).resolve(reference)
         }
         let names = availableNames(environment: environment)
         let available = names.isEmpty ? "none found" : names.joined(separator: ", ")
