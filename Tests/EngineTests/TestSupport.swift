@@ -14,6 +14,11 @@ enum Fixtures {
     static let modelNames = [
         "llama2", "llama3", "llama-mqa", "mistral", "qwen2", "llama-bf16", "llama-f16", "llama-sharded",
         "llama3-tokenizer",
+    ] + familyNames
+
+    /// The families added on the engine's family registry (training/make_family_fixtures.py).
+    static let familyNames = [
+        "qwen3", "gemma", "gemma2", "gemma3_text", "gemma3", "gemma3-v5names", "phi3", "phi3-longrope", "phi3-partial",
     ]
 }
 
