@@ -1,0 +1,257 @@
+import Foundation
+
+/// A value while a template renders: the Python objects jinja2 works with, and jinja2's
+/// `Undefined` (what a missing variable, key or attribute evaluates to).
+enum JinjaValue {
+    /// Carries jinja2's explanation ("'foo' is undefined"), the error when it is used.
+    case undefined(String)
+    case none
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case list([JinjaValue])
+    case tuple([JinjaValue])
+    case dict(JinjaDict)
+    case namespace(JinjaNamespace)
+    case function(JinjaFunction)
+
+    init(_ literal: JinjaLiteral) {
+        switch literal {
+        case .none: self = .none
+        case .bool(let value): self = .bool(value)
+        case .int(let value): self = .int(value)
+        case .float(let value): self = .float(value)
+        case .string(let value): self = .string(value)
+        }
+    }
+
+    var isUndefined: Bool {
+        if case .undefined = self { return true }
+        return false
+    }
+
+    /// Python's truthiness (`bool(x)`); Undefined is false.
+    var isTruthy: Bool {
+        switch self {
+        case .undefined, .none: return false
+        case .bool(let value): return value
+        case .int(let value): return value != 0
+        case .float(let value): return value != 0
+        case .string(let value): return !value.unicodeScalars.isEmpty
+        case .list(let items), .tuple(let items): return !items.isEmpty
+        case .dict(let dict): return !dict.entries.isEmpty
+        case .namespace, .function: return true
+        }
+    }
+
+    /// The Python type name, for error messages.
+    var typeName: String {
+        switch self {
+        case .undefined: return "Undefined"
+        case .none: return "NoneType"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .float: return "float"
+        case .string: return "str"
+        case .list: return "list"
+        case .tuple: return "tuple"
+        case .dict: return "dict"
+        case .namespace: return "Namespace"
+        case .function: return "function"
+        }
+    }
+
+    /// The number as a Double, for bool, int and float (Python's numeric tower).
+    var number: Double? {
+        switch self {
+        case .bool(let value): return value ? 1 : 0
+        case .int(let value): return Double(value)
+        case .float(let value): return value
+        default: return nil
+        }
+    }
+
+    /// The integer value of a bool or int (Python's bool is an int).
+    var integer: Int? {
+        switch self {
+        case .bool(let value): return value ? 1 : 0
+        case .int(let value): return value
+        default: return nil
+        }
+    }
+
+    /// Throws jinja2's UndefinedError when the value is undefined.
+    func defined() throws -> JinjaValue {
+        if case .undefined(let why) = self { throw JinjaError(why) }
+        return self
+    }
+
+    /// `str(x)`: what `{{ x }}` prints. Undefined prints as nothing.
+    var text: String {
+        switch self {
+        case .undefined: return ""
+        case .string(let value): return value
+        default: return repr
+        }
+    }
+
+    /// `repr(x)`, used for items inside printed lists and dicts.
+    var repr: String {
+        switch self {
+        case .undefined: return "Undefined"
+        case .none: return "None"
+        case .bool(let value): return value ? "True" : "False"
+        case .int(let value): return String(value)
+        case .float(let value): return Self.pythonFloat(value)
+        case .string(let value): return PythonText.repr(value)
+        case .list(let items): return "[" + items.map(\.repr).joined(separator: ", ") + "]"
+        case .tuple(let items):
+            return items.count == 1 ? "(\(items[0].repr),)" : "(" + items.map(\.repr).joined(separator: ", ") + ")"
+        case .dict(let dict):
+            return "{" + dict.entries.map { PythonText.repr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
+        case .namespace(let namespace): return "<Namespace \(JinjaValue.dict(namespace.attributes).repr)>"
+        case .function(let function): return "<function \(function.name)>"
+        }
+    }
+
+    /// Python's `repr(float)`: the shortest text that reads back as the same double, with an
+    /// exponent below 1e-4 and from 1e16 (Swift's `description` makes the same choices).
+    static func pythonFloat(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+        return "\(value)"
+    }
+
+    /// Python `==`: numbers across bool/int/float, strings by code point, containers deeply.
+    func equals(_ other: JinjaValue) -> Bool {
+        switch (self, other) {
+        case (.undefined, .undefined), (.none, .none): return true
+        case (.string(let a), .string(let b)): return PythonText.equal(a, b)
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.equals($1) }
+        case (.dict(let a), .dict(let b)):
+            return a.entries.count == b.entries.count
+                && a.entries.allSatisfy { entry in b[entry.key].map { $0.equals(entry.value) } ?? false }
+        case (.namespace(let a), .namespace(let b)): return a === b
+        default:
+            if let a = integer, let b = other.integer { return a == b }
+            if let a = number, let b = other.number { return a == b }
+            return false
+        }
+    }
+
+    /// Python's `<` family: numbers, strings (by code point) and sequences of the same kind.
+    func compare(_ other: JinjaValue, _ op: String) throws -> Bool {
+        let order = try ordering(other, op)
+        switch op {
+        case "<": return order < 0
+        case "<=": return order <= 0
+        case ">": return order > 0
+        default: return order >= 0
+        }
+    }
+
+    private func ordering(_ other: JinjaValue, _ op: String) throws -> Int {
+        switch (self, other) {
+        case (.string(let a), .string(let b)):
+            for (x, y) in zip(a.unicodeScalars, b.unicodeScalars) where x != y { return x.value < y.value ? -1 : 1 }
+            let (m, n) = (a.unicodeScalars.count, b.unicodeScalars.count)
+            return m == n ? 0 : (m < n ? -1 : 1)
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
+            for (x, y) in zip(a, b) where !x.equals(y) { return try x.ordering(y, op) }
+            return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+        default:
+            if let a = integer, let b = other.integer { return a == b ? 0 : (a < b ? -1 : 1) }
+            if let a = number, let b = other.number, !a.isNaN, !b.isNaN { return a == b ? 0 : (a < b ? -1 : 1) }
+            if let a = number, let b = other.number, a.isNaN || b.isNaN {
+                // Every comparison with NaN is false: report an order that makes `op` false.
+                return op == "<" || op == "<=" ? 1 : -1
+            }
+            _ = try defined()
+            _ = try other.defined()
+            throw JinjaError("'\(op)' not supported between instances of '\(typeName)' and '\(other.typeName)'")
+        }
+    }
+
+    /// The items `for x in value` visits: list items, characters, dict keys; Undefined is empty.
+    func iterate() throws -> [JinjaValue] {
+        switch self {
+        case .undefined: return []
+        case .list(let items), .tuple(let items): return items
+        case .string(let value): return value.unicodeScalars.map { .string(String($0)) }
+        case .dict(let dict): return dict.entries.map { .string($0.key) }
+        default: throw JinjaError("'\(typeName)' object is not iterable")
+        }
+    }
+
+    /// `len(x)`; Undefined has length 0.
+    func length() throws -> Int {
+        switch self {
+        case .undefined: return 0
+        case .string(let value): return value.unicodeScalars.count
+        case .list(let items), .tuple(let items): return items.count
+        case .dict(let dict): return dict.entries.count
+        default: throw JinjaError("object of type '\(typeName)' has no len()")
+        }
+    }
+}
+
+/// A Python dict with string keys, in insertion order; keys compare by code point.
+struct JinjaDict {
+    var entries: [(key: String, value: JinjaValue)] = []
+
+    subscript(key: String) -> JinjaValue? {
+        get {
+            let wanted = key.unicodeScalars
+            return entries.first { $0.key.unicodeScalars.elementsEqual(wanted) }?.value
+        }
+        set {
+            let wanted = key.unicodeScalars
+            if let at = entries.firstIndex(where: { $0.key.unicodeScalars.elementsEqual(wanted) }) {
+                if let newValue { entries[at].value = newValue } else { entries.remove(at: at) }
+            } else if let newValue {
+                entries.append((key, newValue))
+            }
+        }
+    }
+}
+
+/// jinja2's `namespace()`: the one mutable object a template can change (`set ns.x = ...`),
+/// shared by reference so that changes made inside a loop are seen after it.
+final class JinjaNamespace {
+    var attributes: JinjaDict
+
+    init(_ attributes: JinjaDict) {
+        self.attributes = attributes
+    }
+}
+
+/// Positional and keyword arguments of a call.
+struct JinjaArguments {
+    var positional: [JinjaValue] = []
+    var keywords: [(name: String, value: JinjaValue)] = []
+
+    /// Binds the arguments to parameter names as Python does: positional first, then by name.
+    /// Returns one value per parameter (nil when not given). `function` names the callee in errors.
+    func bind(_ parameters: [String], function: String) throws -> [JinjaValue?] {
+        guard positional.count <= parameters.count else {
+            throw JinjaError("\(function)() takes at most \(parameters.count) arguments (\(positional.count) given)")
+        }
+        var values: [JinjaValue?] = positional.map { $0 } + Array(repeating: nil, count: parameters.count - positional.count)
+        for (name, value) in keywords {
+            guard let at = parameters.firstIndex(of: name) else {
+                throw JinjaError("\(function)() got an unexpected keyword argument '\(name)'")
+            }
+            guard values[at] == nil else { throw JinjaError("\(function)() got multiple values for argument '\(name)'") }
+            values[at] = value
+        }
+        return values
+    }
+}
+
+/// A callable value: a global function, a bound method, a macro or `loop.cycle`.
+struct JinjaFunction {
+    let name: String
+    let call: (JinjaArguments) throws -> JinjaValue
+}
