@@ -117,7 +117,26 @@ CONVERSATIONS = {
     "unknown_role": [msg("user", "Hi"), msg("critic", "Too short.")],
 }
 
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "Get the current weather in a city.",
+    "parameters": {"type": "object", "properties": {
+        "city": {"type": "string", "description": "The city, e.g. Zürich"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+        "required": ["city"]},
+    "return": {"type": "number"}}}
+TOOL_TURN = [msg("user", "What's the weather in Zürich?"), msg("assistant", "Let me check."),
+             msg("tool", '{"temperature": 21.5, "unit": "celsius"}')]
+
+
+def with_tools(templates):
+    """The same tool conversations for the templates that take `tools`."""
+    return {name: [("tools", [msg("system", "Use tools when needed."), msg("user", "Weather in Oslo?")],
+                    {"tools": [WEATHER_TOOL]}),
+                   ("tool_result", TOOL_TURN, {"tools": [WEATHER_TOOL]})] for name in templates}
+
+
 # Conversations (and template variables) only for some templates.
+TOOL_CASES = with_tools(["qwen2.5", "qwen3", "llama3.2", "llama3.3", "mistral-nemo"])
 EXTRA = {
     "qwen3": [
         ("thinking_history", [msg("user", "What is 1+1?"),
@@ -367,9 +386,9 @@ def write_model_folder(name, template, bos, eos, form):
     if form in ("string", "added-token-objects"):
         config["chat_template"] = template
     elif form == "list":
-        # A named second template that must not be picked (transformers takes "default").
-        config["chat_template"] = [{"name": "default", "template": template},
-                                   {"name": "tool_use", "template": "{{ raise_exception('tool_use was picked') }}"}]
+        # Another named template first, which must not be picked (transformers takes "default").
+        config["chat_template"] = [{"name": "tool_use", "template": "{{ raise_exception('tool_use was picked') }}"},
+                                   {"name": "default", "template": template}]
     elif form == "jinja-file":
         # transformers 5 saves the template here, and reads it in preference to the config.
         with open(os.path.join(folder, "chat_template.jinja"), "w", encoding="utf-8", newline="") as f:
@@ -509,6 +528,7 @@ JINJA_CASES = [
     ("{% for x in [1, 2, 3, 4] if x is even %}{{ x }}/{{ loop.length }}{{ loop.last }} {% endfor %}", {}),
     ("{% for x in [] %}no{% else %}else branch{% endfor %}{% for x in [1] if x > 5 %}no{% else %}filtered else{% endfor %}", {}),
     ("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %} {% for k, v in d | items %}{{ k }}{% endfor %} {% for k in d %}{{ k }}{% endfor %}", {"d": {"b": 1, "a": 2}}),
+    ("{% for key, val in d.items() if key != 'return' %}{{ key }}:{{ val|tojson }}{{ ', ' if not loop.last }}{% endfor %}", {"d": {"name": "f", "return": 1, "p": [1]}}),
     ("{% for a, b in [[1, 2], [3, 4]] %}{{ a }}{{ b }}{% endfor %} {% for c in 'héy' %}[{{ c }}]{% endfor %}", {}),
     ("{% for x in [1, 2, 3] %}{% if x == 2 %}{% continue %}{% endif %}{{ x }}{% endfor %}|{% for x in [1, 2, 3] %}{% if x == 2 %}{% break %}{% endif %}{{ x }}{% endfor %}", {}),
     ("{% for i in [1, 2] %}{% for j in 'ab' %}{{ loop.index }}{{ i }}{{ j }} {% endfor %}{{ loop.index }}|{% endfor %}", {}),
@@ -648,7 +668,7 @@ def main():
         tokenizer = load_reference_tokenizer(folder, os.path.join(OUT, tokenizer_paths[family]))
         templates[name] = {"folder": os.path.relpath(folder, OUT), "tokenizer": tokenizer_paths[family],
                            "form": form, "bos_token": bos, "eos_token": eos}
-        conversations = [(c, m, {}) for c, m in CONVERSATIONS.items()] + EXTRA.get(name, [])
+        conversations = [(c, m, {}) for c, m in CONVERSATIONS.items()] + EXTRA.get(name, []) + TOOL_CASES.get(name, [])
         for conversation, messages, variables in conversations:
             assert conversations_used.setdefault(conversation, messages) == messages, conversation
             for generation in (True, False):

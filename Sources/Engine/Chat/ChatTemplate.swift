@@ -82,16 +82,20 @@ public struct ChatTemplate: Sendable {
     public var eosToken: String? { specialTokens["eos_token"] }
 
     /// The prompt text for `messages`. `addGenerationPrompt` appends the header that starts
-    /// the assistant's reply. `variables` are further template variables (they override the
-    /// special tokens, as keyword arguments do in transformers); `date` is what
+    /// the assistant's reply. `variables` are further template variables, as transformers'
+    /// keyword arguments: `tools` (JSON schemas) and `documents` (both None unless given),
+    /// `enable_thinking`, `date_string`, ...; they override the special tokens. `date` is what
     /// `strftime_now` reads (local time).
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool,
                        variables: [String: ChatTemplateValue] = [:], date: Date = Date()) throws -> String {
         var context: [String: JinjaValue] = [:]
         for (name, token) in specialTokens { context[name] = .string(token) }
+        // transformers always passes these two, as None when not given.
+        context["tools"] = JinjaValue.none
+        context["documents"] = JinjaValue.none
         for (name, value) in variables {
-            guard !["messages", "add_generation_prompt", "tools", "documents"].contains(name) else {
-                throw EngineError("chat template (\(origin)): the variable '\(name)' cannot be overridden")
+            guard name != "messages" && name != "add_generation_prompt" else {
+                throw EngineError("chat template (\(origin)): '\(name)' is an argument of render, not a variable")
             }
             context[name] = value.jinja
         }
@@ -99,9 +103,6 @@ public struct ChatTemplate: Sendable {
             .dict(JinjaDict(entries: [("role", .string(message.role)), ("content", .string(message.content))]))
         })
         context["add_generation_prompt"] = .bool(addGenerationPrompt)
-        // transformers always passes these two, as None when not given.
-        context["tools"] = JinjaValue.none
-        context["documents"] = JinjaValue.none
         let interpreter = JinjaInterpreter(globals: JinjaGlobals.make(date: date), variables: context)
         do {
             return try interpreter.render(program)
