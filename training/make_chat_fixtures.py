@@ -78,11 +78,11 @@ TEKKEN_PATTERN = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{
 # name: (tokenizer family, bos_token, eos_token, how the folder stores it, llama.cpp file)
 TEMPLATES_USED = {
     "smollm2": ("smollm2", "<|im_start|>", "<|im_end|>", "string", None),
-    "qwen2.5": ("qwen2", None, "<|im_end|>", "string", None),
+    "qwen2.5": ("qwen2", None, "<|im_end|>", "string", "Qwen-Qwen2.5-7B-Instruct.jinja"),
     "qwen3": ("qwen3", None, "<|im_end|>", "jinja-file", "Qwen-Qwen3-0.6B.jinja"),
     "llama3.2": ("llama3", "<|begin_of_text|>", "<|eot_id|>", "string", "meta-llama-Llama-3.2-3B-Instruct.jinja"),
     "llama3.3": ("llama3", "<|begin_of_text|>", "<|eot_id|>", "added-token-objects",
-                 "meta-llama-Llama-3.3-70B-Instruct.jinja"),
+                 ("meta-llama-Llama-3.3-70B-Instruct.jinja", "meta-llama-Llama-3.1-8B-Instruct.jinja")),
     "gemma2": ("gemma", "<bos>", "<eos>", "string", "google-gemma-2-2b-it.jinja"),
     "gemma3": ("gemma", "<bos>", "<eos>", "string", None),
     "phi3-mini": ("phi3", "<s>", "<|endoftext|>", "string", None),
@@ -357,13 +357,12 @@ def read_template(name):
 
 def check_llama_cpp(llama_cpp):
     for name, (_, _, _, _, upstream) in TEMPLATES_USED.items():
-        if upstream is None:
-            continue
-        with open(os.path.join(llama_cpp, "models", "templates", upstream), encoding="utf-8") as f:
-            theirs = f.read().replace("\r\n", "\n")
-        if theirs != read_template(name):
-            sys.exit(f"{name}.jinja differs from llama.cpp's models/templates/{upstream}")
-        print(f"{name}.jinja is llama.cpp's {upstream}", file=sys.stderr)
+        for file in [upstream] if isinstance(upstream, str) else upstream or []:
+            with open(os.path.join(llama_cpp, "models", "templates", file), encoding="utf-8") as f:
+                theirs = f.read().replace("\r\n", "\n")
+            if theirs != read_template(name):
+                sys.exit(f"{name}.jinja differs from llama.cpp's models/templates/{file}")
+            print(f"{name}.jinja is llama.cpp's {file}", file=sys.stderr)
 
 
 def token_entry(content):
@@ -501,6 +500,7 @@ JINJA_CASES = [
     ("{{ 'It\\'s' }} {{ \"say \\\"hi\\\"\" }} {{ 'a\\tb\\u00e9\\x41\\n' }} {{ 'a' 'b' \"c\" }}", {}),
     ("{{ none }} {{ true }} {{ False }} {{ None }} {{ 42 }} {{ -7 }} {{ 1_000 }} {{ 0x1F }} {{ 0o17 }} {{ 0b101 }}", {}),
     ("{{ 1.0 }} {{ 1e20 }} {{ 1e16 }} {{ 1.5e-5 }} {{ 0.1 + 0.2 }} {{ 10 / 3 }} {{ 2.0 ** 0.5 }} {{ -0.0 }}", {}),
+    ("{{ 9999999999999998.0 }} {{ 1e15 }} {{ 123456789012345678.0 }} {{ 0.0001 }} {{ 0.00001234 }} {{ 5e-324 }} {{ 1.7976931348623157e308 }} {{ 1e100 }} {{ 100.0 }} {{ -1e-10 }} {{ 1234567890123456.7 }} {{ 2 ** 0.5 * 1e20 }}", {}),
     ("{{ [1, 'a', none, true, 1.5, [2], {'k': 'v'}] }} {{ (1, 'x') }} {{ (1,) }} {{ () }}", {}),
     ("{{ x }}", {"x": [1, "a'b", 'a"b', "a'\"b", "\n\\é\u2028\x00\x7f"]}),
     ("{{ {'b': 1, 'a': [1, 2]} }} {{ {} }} {{ [] }}", {}),

@@ -91,6 +91,28 @@ import Testing
         }
     }
 
+    @Test func hostileTemplatesAreErrorsNotCrashes() throws {
+        let deep = [
+            (String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000), "nests deeper than"),
+            (String(repeating: "not ", count: 5000) + "x", "nests deeper than"),
+            (String(repeating: "- ", count: 5000) + "1", "nests deeper than"),
+            (String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), "nests deeper than"),
+        ]
+        for (expression, problem) in deep {
+            expectEngineError(containing: ["chat template (deep.jinja) line 1: ", problem]) {
+                _ = try ChatTemplate(source: "{{ \(expression) }}", origin: "deep.jinja")
+            }
+        }
+        let blocks = String(repeating: "{% if true %}", count: 3000) + String(repeating: "{% endif %}", count: 3000)
+        expectEngineError(containing: ["nests deeper than"]) { _ = try ChatTemplate(source: blocks, origin: "x") }
+        let recursion = try ChatTemplate(source: "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", origin: "x")
+        expectEngineError(containing: ["line 1: ", "macro calls nest deeper than"]) {
+            _ = try recursion.render(messages, addGenerationPrompt: true)
+        }
+        let huge = try ChatTemplate(source: "{{ 'ab' * 100000000 }}", origin: "x")
+        expectEngineError(containing: ["line 1: ", "too large"]) { _ = try huge.render(messages, addGenerationPrompt: true) }
+    }
+
     @Test func errorsGiveTheLineInsideAMultiLineTemplate() throws {
         let source = "{%- for message in messages %}\n    {%- if message.role == 'user' %}\n        {{- message.content }}\n"
             + "    {%- else %}\n        {{- message.content | frobnicate }}\n    {%- endif %}\n{%- endfor %}"

@@ -59,7 +59,7 @@ enum JinjaFilters {
             }
         case "int":
             let bound = try bind(["default", "base"])
-            return integer(value, default: bound[0] ?? .int(0), base: try bound[1]?.integer ?? 10)
+            return integer(value, default: bound[0] ?? .int(0), base: bound[1]?.integer ?? 10)
         case "indent":
             return try indent(value, bind(["width", "first", "blank"]))
         case "items":

@@ -10,6 +10,9 @@ final class JinjaInterpreter {
     /// scopes[0]: the globals; scopes[1]: the render variables and top-level `set`s.
     private var scopes: [[String: JinjaValue]]
     private var output = ""
+    /// Macro calls in progress: a macro that calls itself forever is an error, not a crash.
+    private var callDepth = 0
+    static let maximumCallDepth = 50
 
     init(globals: [String: JinjaValue], variables: [String: JinjaValue]) {
         scopes = [globals, variables]
@@ -176,6 +179,11 @@ final class JinjaInterpreter {
     private func macro(_ name: String, _ parameters: [JinjaMacroParameter], _ body: [JinjaNode]) -> JinjaFunction {
         JinjaFunction(name: name) { [unowned self] arguments in
             let values = try arguments.bind(parameters.map(\.name), function: name)
+            guard callDepth < Self.maximumCallDepth else {
+                throw JinjaError("macro calls nest deeper than \(Self.maximumCallDepth) (endless recursion?)")
+            }
+            callDepth += 1
+            defer { callDepth -= 1 }
             let saved = scopes
             scopes = Array(scopes.prefix(2)) + [[:]]
             defer { scopes = saved }

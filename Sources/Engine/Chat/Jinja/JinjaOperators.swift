@@ -86,18 +86,30 @@ enum JinjaOperators {
         }
     }
 
-    private static func repeated(_ items: [JinjaValue], _ times: Int) -> [JinjaValue] {
-        times <= 0 ? [] : Array([[JinjaValue]](repeating: items, count: times).joined())
+    /// The most items (characters or list items) `*` may build.
+    static let maximumRepetition = 10_000_000
+
+    private static func repetitions(_ times: Int, of count: Int) throws -> Int {
+        guard times > 0 else { return 0 }
+        guard count == 0 || times <= maximumRepetition / count else {
+            throw JinjaError("repeating \(count) items \(times) times is too large")
+        }
+        return times
+    }
+
+    private static func repeated(_ items: [JinjaValue], _ times: Int) throws -> [JinjaValue] {
+        let count = try repetitions(times, of: items.count)
+        return count == 0 ? [] : Array([[JinjaValue]](repeating: items, count: count).joined())
     }
 
     private static func multiply(_ a: JinjaValue, _ b: JinjaValue) throws -> JinjaValue {
         switch (a, b) {
         case (.string(let s), _) where b.integer != nil:
-            return .string(String(repeating: s, count: max(0, b.integer!)))
+            return .string(String(repeating: s, count: try repetitions(b.integer!, of: s.unicodeScalars.count)))
         case (_, .string(let s)) where a.integer != nil:
-            return .string(String(repeating: s, count: max(0, a.integer!)))
-        case (.list(let items), _) where b.integer != nil: return .list(repeated(items, b.integer!))
-        case (_, .list(let items)) where a.integer != nil: return .list(repeated(items, a.integer!))
+            return .string(String(repeating: s, count: try repetitions(a.integer!, of: s.unicodeScalars.count)))
+        case (.list(let items), _) where b.integer != nil: return .list(try repeated(items, b.integer!))
+        case (_, .list(let items)) where a.integer != nil: return .list(try repeated(items, a.integer!))
         default:
             return try arithmetic("*", a, b, { $0.multipliedReportingOverflow(by: $1) }, { $0 * $1 })
         }

@@ -9,6 +9,10 @@ struct JinjaParser {
     private let tokens: [JinjaToken]
     private var index = 0
     private var loopDepth = 0
+    /// How deeply blocks and expressions nest; bounded so that a hostile template is an
+    /// error, not a stack overflow.
+    private var nesting = 0
+    static let maximumNesting = 100
 
     static func parse(_ source: String) throws -> [JinjaNode] {
         var parser = JinjaParser(tokens: try JinjaLexer.tokenize(source))
@@ -93,6 +97,16 @@ struct JinjaParser {
         JinjaError("expected \(expecting), found \(describe(current))", line: current.line)
     }
 
+    /// Runs `body` one nesting level deeper.
+    private mutating func nested<T>(_ body: (inout JinjaParser) throws -> T) throws -> T {
+        guard nesting < Self.maximumNesting else {
+            throw JinjaError("the template nests deeper than \(Self.maximumNesting) levels", line: current.line)
+        }
+        nesting += 1
+        defer { nesting -= 1 }
+        return try body(&self)
+    }
+
     // MARK: statements
 
     /// Nodes up to a `{% name %}` tag whose name is in `until`; the stream is left on that
@@ -117,7 +131,7 @@ struct JinjaParser {
                 guard case .name(let tag) = current.kind else { throw unexpected(expecting: "a tag name") }
                 if until.contains(tag) { return (nodes, tag) }
                 let tagLine = advance().line
-                nodes.append(contentsOf: try parseStatement(tag, line: tagLine))
+                nodes.append(contentsOf: try nested { try $0.parseStatement(tag, line: tagLine) })
             case .end:
                 if let opener {
                     let ends = until.sorted().map { "'\($0)'" }.joined(separator: " or ")
@@ -327,6 +341,10 @@ struct JinjaParser {
     }
 
     private mutating func parseOr() throws -> JinjaExpression {
+        try nested { try $0.parseOrLevel() }
+    }
+
+    private mutating func parseOrLevel() throws -> JinjaExpression {
         var left = try parseAnd()
         while isName("or") {
             let line = advance().line
@@ -347,7 +365,7 @@ struct JinjaParser {
     private mutating func parseNot() throws -> JinjaExpression {
         if isName("not") {
             let line = advance().line
-            return JinjaExpression(kind: .not(try parseNot()), line: line)
+            return JinjaExpression(kind: .not(try nested { try $0.parseNot() }), line: line)
         }
         return try parseCompare()
     }
@@ -405,9 +423,9 @@ struct JinjaParser {
         let line = current.line
         var node: JinjaExpression
         if skipOp("-") {
-            node = JinjaExpression(kind: .negate(try parseUnary(withFilter: false)), line: line)
+            node = JinjaExpression(kind: .negate(try nested { try $0.parseUnary(withFilter: false) }), line: line)
         } else if skipOp("+") {
-            node = JinjaExpression(kind: .plus(try parseUnary(withFilter: false)), line: line)
+            node = JinjaExpression(kind: .plus(try nested { try $0.parseUnary(withFilter: false) }), line: line)
         } else {
             node = try parsePrimary()
         }

@@ -115,12 +115,37 @@ enum JinjaValue {
         }
     }
 
-    /// Python's `repr(float)`: the shortest text that reads back as the same double, with an
-    /// exponent below 1e-4 and from 1e16 (Swift's `description` makes the same choices).
+    /// Python's `repr(float)`: the shortest digits that read back as the same double (Swift's
+    /// `description` finds the same digits), laid out as Python does: plain from 1e-4 up to
+    /// below 1e16, otherwise with an exponent of at least two digits ("1e-05", "1e+16").
     static func pythonFloat(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
-        return "\(value)"
+        let sign = value.sign == .minus ? "-" : ""
+        let parts = "\(value.magnitude)".split(separator: "e")
+        let exponent = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        let mantissa = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        var digits = Array(mantissa[0] + (mantissa.count > 1 ? mantissa[1] : ""))
+        // The value is 0.DIGITS x 10^point.
+        var point = mantissa[0].count + exponent
+        while digits.first == "0" {
+            digits.removeFirst()
+            point -= 1
+        }
+        while digits.last == "0" { digits.removeLast() }
+        guard !digits.isEmpty else { return sign + "0.0" }
+        if point > -4 && point <= 16 {
+            if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
+            if point >= digits.count {
+                return sign + String(digits) + String(repeating: "0", count: point - digits.count) + ".0"
+            }
+            return sign + String(digits[..<point]) + "." + String(digits[point...])
+        }
+        let power = point - 1
+        let fraction = digits.count > 1 ? "." + String(digits.dropFirst()) : ""
+        let powerText = String(abs(power))
+        return sign + String(digits[0]) + fraction + "e" + (power < 0 ? "-" : "+")
+            + (powerText.count < 2 ? "0" : "") + powerText
     }
 
     /// Python `==`: numbers across bool/int/float, strings by code point, containers deeply.
