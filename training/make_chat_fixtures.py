@@ -33,6 +33,10 @@ Outputs (Tests/EngineTests/Fixtures/chat/):
       ids: apply_chat_template(..., tokenize=True)["input_ids"] (transformers 5 encodes the
       rendered text with add_special_tokens=False; checked here); error: the TemplateError
       message when the template refuses the conversation (raise_exception).
+  wild_cases.json   (only rewritten with --llama-cpp) more real templates from llama.cpp's
+      models/templates/ that use constructs the twelve above do not (int dict keys, a filter
+      block, Markup from |safe, the generation tag, macros, gpt-oss's harmony format), each
+      with its source and the text transformers renders for a few conversations.
   jinja_cases.json  small templates exercising the Jinja features one at a time, rendered by
       transformers' own compiled environment (sandboxed jinja2 with trim_blocks, lstrip_blocks,
       loopcontrols, its tojson, raise_exception, strftime_now): {"template", "variables",
@@ -127,6 +131,19 @@ WEATHER_TOOL = {"type": "function", "function": {
 TOOL_TURN = [msg("user", "What's the weather in Zürich?"), msg("assistant", "Let me check."),
              msg("tool", '{"temperature": 21.5, "unit": "celsius"}')]
 
+
+# More real templates (llama.cpp models/templates/ file names), text only: see wild_cases.json.
+# file: the template variables it needs besides messages and tools.
+WILD_TEMPLATES = {
+    "ByteDance-Seed-OSS.jinja": {},
+    "fireworks-ai-llama-3-firefunction-v2.jinja": {"functions": json.dumps([WEATHER_TOOL["function"]]),
+                                                   "datetime": "2025-03-07"},
+    "meetkai-functionary-medium-v3.1.jinja": {},
+    "HuggingFaceTB-SmolLM3-3B.jinja": {},
+    "NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja": {},
+    "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja": {},
+    "openai-gpt-oss-120b.jinja": {},
+}
 
 def with_tools(templates):
     """The same tool conversations for the templates that take `tools`."""
@@ -543,6 +560,32 @@ JINJA_CASES = [
     ("{% with a = 1, b = 'two' %}{{ a }}{{ b }}{% endwith %}[{{ a }}]", {}),
     ("{% generation %}tracked {{ 1 }}{% endgeneration %}", {}),
     ("{% if not add_generation_prompt is defined %}{% set add_generation_prompt = 'x' %}{% endif %}{{ add_generation_prompt }} {{ tools }} {{ documents }} {{ messages | length }}", {}),
+    ("{% filter upper %}abc {{ 'd' }}{% endfilter %}|{% filter replace('a', 'b') | title %}aaa x{% endfilter %}|{%- filter trim -%}  x  {%- endfilter -%}|", {}),
+    # dict keys of any hashable type (ByteDance Seed-OSS uses int keys)
+    ("{% set d = {0: 'zero', 512: 128, 'k': 1, 2.0: 'two', true: 'one', none: 'n', (1, 2): 't'} %}{{ d[512] }} {{ d[2] }} {{ d[1] }} {{ d[none] }} {{ d }} {{ d|tojson if false }} {{ 512 in d }} {{ 2 in d }} {{ 'x' in d }}", {}),
+    ("{{ [1] in {'a': 1} }}", {}),
+    ("{{ {1: 'x', 'b': 2, 1.5: 3, true: 4, none: 5}|tojson }} {{ {0: 'a'}.get(0) }} {% for k, v in {3: 'c'}.items() %}{{ k + 1 }}{{ v }}{% endfor %}", {}),
+    ("{{ {[1]: 2} }}", {}),
+    ("{{ {'a': 1}[[1]] }}|", {}),
+    # generators (map, select, unique, items, ...) are one-pass, always true, without len
+    ("{% set g = [1, 2, 3]|select('odd') %}{{ g is iterable }} {{ g is sequence }} {{ 'T' if g else 'F' }} {% for x in g %}{{ x }}{% endfor %}|{% for x in g %}{{ x }}{% endfor %}|", {}),
+    ("{% set g = [1, 2, 3]|map('string') %}{{ g|first }} {{ g|list }} {{ 'T' if []|select else 'F' }} {{ 'T' if []|unique else 'F' }} {{ 'T' if {}|items else 'F' }}", {}),
+    ("{{ 2 in [1, 2, 3]|select }} {% set g = [1, 2, 3]|select %}{{ 2 in g }}{{ g|list }} {{ ([1, 2]|select)[0] }}|{{ [1, 2]|select|sum }} {{ [1, 2]|select|join(',') }} {{ [2, 1]|select|sort }}", {}),
+    ("{% for x in [1, 2, 3]|select %}{{ loop.length }}{{ loop.last }}{% endfor %} {{ [3, 1]|reverse|list }} {{ 'T' if []|reverse else 'F' }} {{ {'a': 1, 'b': 2}|reverse|list }} {{ ([1, 2]|select)|reverse }}", {}),
+    ("{{ [1, 2]|select|length }}", {}),
+    ("{{ [1, 2]|select|last }}", {}),
+    ("{{ [1, 2]|select|tojson }}", {}),
+    ("{{ [1]|reverse|length }}", {}),
+    # dict views
+    ("{{ d.keys() }} {{ d.values() }} {{ d.items() }} {{ d.items()|length }} {{ 'T' if {}.keys() else 'F' }} {{ 'a' in d.keys() }} {{ ('a', 1) in d.items() }} {{ d.keys() == {'a': 2}.keys() }} {{ d.keys() is sequence }}", {"d": {"a": 1}}),
+    ("{{ d.keys()|tojson }}", {"d": {"a": 1}}),
+    # Markup from |safe and |escape: what is added to it with + is escaped, ~ is plain
+    ("{{ 'a<'|safe + '<b>' }}|{{ '<c>' + 'd'|safe }}|{{ ('x'|safe) ~ '<y>' }}|{{ '<'|e + '<' }}|{{ ('<'|safe)|e }}|{{ '<'|forceescape|forceescape }}", {}),
+    ("{{ ('a'|safe + '<')|length }} {{ ('<a>'|safe).upper() }} {{ ('<a>'|safe)|trim + '<' }} {{ ('<a>'|safe)|string + '<' }} {{ ('a'|safe) == 'a' }} {{ ('x'|safe) * 2 + '<' }}", {}),
+    ("{{ 'a<'|safe }} {{ ('a<'|safe)|tojson }} {{ ['x'|safe] }} {{ 'x'|safe is string }} {{ 'x'|safe is escaped }} {{ 'x' is escaped }} {{ ('a'|safe).split('b') }} {{ ('<a>'|safe)[0] + '<' }} {{ ('<a>'|safe)[0:2] + '<' }}", {}),
+    ("{{ ('<'|safe).replace('<', '>') + '<' }} {{ ('-'|safe).join(['<', 'b'|safe]) }} {{ 'x'|safe ~ 1 }} {{ [1, 2]|map('string')|join(',') }}", {}),
+    ("{{ ('a'|safe) + 1 }}", {}),
+    ("{{ '<b>'|safe + 'Use ' + t.name + '\n'|safe + t|tojson }}", {"t": {"name": "a<b", "d": "\"q\""}}),
     # filters
     ("{{ '  x \\n'|trim }}|{{ 'xxaxx'|trim('x') }}|{{ '\u3000x\u00a0'|trim }}|{{ '\u200bx'|trim|length }}", {}),
     ("{{ 'héllo'|length }} {{ [1, 2]|count }} {{ {'a': 1}|length }} {{ '👨‍👩‍👧'|length }}", {}),
@@ -621,6 +664,32 @@ JINJA_CASES = [
 ]
 
 
+def wild_cases(llama_cpp):
+    """Other real templates, rendered by transformers' own render_jinja_template."""
+    conversations = [
+        ("system_user", [msg("system", "Be terse."), msg("user", "What is 2+2?")], True, [WEATHER_TOOL]),
+        ("multi_turn", CONVERSATIONS["multi_turn"], False, None),
+        ("thinking_history", EXTRA["qwen3"][0][1], True, None),
+    ]
+    templates, cases = {}, []
+    for file, variables in WILD_TEMPLATES.items():
+        with open(os.path.join(llama_cpp, "models", "templates", file), encoding="utf-8") as f:
+            source = f.read().replace("\r\n", "\n")
+        templates[file] = source
+        for conversation, messages, generation, tools in conversations:
+            case = {"template": file, "conversation": conversation, "messages": messages,
+                    "add_generation_prompt": generation, "variables": dict(variables, tools=tools)}
+            try:
+                rendered, _ = chat_utils.render_jinja_template(
+                    conversations=[messages], tools=tools, chat_template=source, add_generation_prompt=generation,
+                    bos_token="<s>", eos_token="</s>", **variables)
+                case["text"] = rendered[0]
+            except Exception as error:
+                case["error"] = str(error)
+            cases.append(case)
+    return templates, cases
+
+
 def jinja_cases():
     cases = []
     for template, variables in JINJA_CASES:
@@ -689,6 +758,13 @@ def main():
                            "<|begin_of_text|>", "<|eot_id|>"),
     }
     dump_lines(os.path.join(OUT, "cases.json"), header, "cases", cases)
+    if args.llama_cpp:
+        wild_templates, wild = wild_cases(args.llama_cpp)
+        dump_lines(os.path.join(OUT, "wild_cases.json"),
+                   {"transformers_version": transformers.__version__, "date": header["date"],
+                    "source": "llama.cpp models/templates/", "bos_token": "<s>", "eos_token": "</s>",
+                    "templates": wild_templates}, "cases", wild)
+        print(f"wild_cases.json: {len(wild)} cases", file=sys.stderr)
     semantic = jinja_cases()
     dump_lines(os.path.join(OUT, "jinja_cases.json"),
                {"transformers_version": transformers.__version__, "date": header["date"]}, "cases", semantic)

@@ -62,7 +62,7 @@ import Testing
         ("{{ cycler(1, 2) }}", "function 'cycler' is not supported"),
         ("{% for x in [1] %}{{ loop.changed(x) }}{% endfor %}", "loop.changed is not supported"),
         ("{% for x in [[1]] recursive %}{{ loop(x) }}{% endfor %}", "recursive for loops are not supported"),
-        ("{% filter upper %}x{% endfilter %}", "tag 'filter' is not supported"),
+        ("{% filter wordcount %}x{% endfilter %}", "filter 'wordcount' is not supported"),
         ("{% call m() %}x{% endcall %}", "tag 'call' is not supported"),
         ("{% extends 'base' %}", "tag 'extends' is not supported"),
         ("{% frobnicate %}", "unknown tag 'frobnicate'"),

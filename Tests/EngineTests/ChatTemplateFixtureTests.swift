@@ -114,6 +114,37 @@ import Testing
         #expect(checked >= 10)
     }
 
+    /// More real templates (from llama.cpp's models/templates/) with what the twelve above do
+    /// not use: int dict keys, a filter block, Markup, the generation tag, macros, gpt-oss.
+    @Test func rendersOtherRealTemplatesAsTransformers() throws {
+        let root = try ChatFixtures.json("wild_cases.json")
+        var sources: [String: String] = [:]
+        for (name, node) in try ChatExpectations.members(root.required("templates")) { sources[name] = try node.string() }
+        let tokens = ["bos_token": try root.required("bos_token").string(), "eos_token": try root.required("eos_token").string()]
+        var rendered = 0
+        for node in try ChatExpectations.elements(root.required("cases")) {
+            let name = try node.required("template").string()
+            let template = try ChatTemplate(source: try #require(sources[name]), origin: name, specialTokens: tokens)
+            let messages = try ChatExpectations.elements(node.required("messages")).map {
+                ChatMessage(role: try $0.required("role").string(), content: try $0.required("content").string())
+            }
+            let label = "\(name) \(try node.required("conversation").string())"
+            let render = {
+                try template.render(messages, addGenerationPrompt: try node.required("add_generation_prompt").bool(),
+                                    variables: try ChatExpectations.variables(node.required("variables")),
+                                    date: ChatFixtures.date)
+            }
+            if let text = try node.optional("text")?.string() {
+                expectSameText(try render(), text, label)
+                rendered += 1
+            } else {
+                expectEngineError(containing: ["chat template (\(name)) line "]) { _ = try render() }
+            }
+        }
+        #expect(sources.count == 7)
+        #expect(rendered >= 15)
+    }
+
     @Test func explicitBosAndEosOverrideTheConfig() throws {
         let template = try #require(try ChatTemplate.load(folder: ChatFixtures.path("models/mistral-v0.1")))
         let messages = [ChatMessage(role: "user", content: "a"), ChatMessage(role: "assistant", content: "b")]

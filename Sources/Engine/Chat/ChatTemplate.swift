@@ -100,7 +100,7 @@ public struct ChatTemplate: Sendable {
             context[name] = value.jinja
         }
         context["messages"] = .list(messages.map { message in
-            .dict(JinjaDict(entries: [("role", .string(message.role)), ("content", .string(message.content))]))
+            .dict(JinjaDict([("role", .string(message.role)), ("content", .string(message.content))]))
         })
         context["add_generation_prompt"] = .bool(addGenerationPrompt)
         let interpreter = JinjaInterpreter(globals: JinjaGlobals.make(date: date), variables: context)

@@ -12,7 +12,7 @@ enum JinjaAccess {
             if let value = dict[name] { return value }
         case .namespace(let namespace):
             if let value = namespace.attributes[name] { return value }
-        case .string, .list, .tuple:
+        case .string, .markup, .list, .tuple:
             if let method = JinjaMethods.method(object, name) { return method }
         default:
             break
@@ -21,21 +21,25 @@ enum JinjaAccess {
     }
 
     static func item(_ object: JinjaValue, _ key: JinjaValue) throws -> JinjaValue {
-        switch (object, key) {
-        case (.undefined(let why), _):
+        switch object {
+        case .undefined(let why):
             throw JinjaError(why)
-        case (.dict(let dict), .string(let name)):
-            if let value = dict[name] { return value }
-        case (.list(let items), _), (.tuple(let items), _):
+        case .dict(let dict):
+            // An unhashable key is a TypeError that jinja2 turns into Undefined.
+            if let hashable = try? key.hashable(), let value = dict[hashable] { return value }
+        case .list(let items), .tuple(let items):
             if let index = key.integer {
                 let at = index < 0 ? index + items.count : index
                 if items.indices.contains(at) { return items[at] }
             }
-        case (.string(let text), _):
+        case .string(let text), .markup(let text):
             if let index = key.integer {
                 let scalars = PythonText.scalars(text)
                 let at = index < 0 ? index + scalars.count : index
-                if scalars.indices.contains(at) { return .string(String(scalars[at])) }
+                if scalars.indices.contains(at) {
+                    let character = String(scalars[at])
+                    return isMarkup(object) ? .markup(character) : .string(character)
+                }
             }
         default:
             break
@@ -76,9 +80,17 @@ enum JinjaAccess {
         case .string(let text):
             let scalars = PythonText.scalars(text)
             return .string(PythonText.string(try indices(count: scalars.count).map { scalars[$0] }))
+        case .markup(let text):
+            let scalars = PythonText.scalars(text)
+            return .markup(PythonText.string(try indices(count: scalars.count).map { scalars[$0] }))
         default:
             return .undefined("\(typeDescription(object)) cannot be sliced")
         }
+    }
+
+    private static func isMarkup(_ value: JinjaValue) -> Bool {
+        if case .markup = value { return true }
+        return false
     }
 
     /// jinja2's `object_type_repr`: "dict object", "None".

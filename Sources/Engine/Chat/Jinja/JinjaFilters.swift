@@ -21,7 +21,7 @@ enum JinjaFilters {
             default: throw JinjaError("bad operand type for abs(): '\(value.typeName)'")
             }
         case "attr":
-            guard case .string(let attribute)? = try bind(["name"])[0] else { throw JinjaError("attr: the name must be a string") }
+            guard let attribute = try bind(["name"])[0]?.stringValue else { throw JinjaError("attr: the name must be a string") }
             switch value {
             case .namespace(let namespace): return namespace.attributes[attribute] ?? JinjaAccess.missingAttribute(value, attribute)
             case .undefined(let why): throw JinjaError(why)
@@ -29,7 +29,7 @@ enum JinjaFilters {
             }
         case "capitalize":
             _ = try bind([])
-            return .string(PythonText.capitalize(value.text))
+            return keepingMarkup(value, PythonText.capitalize(value.text))
         case "count", "length":
             _ = try bind([])
             return .int(try value.length())
@@ -40,13 +40,20 @@ enum JinjaFilters {
         case "dictsort":
             return try dictSort(value, bind(["case_sensitive", "by", "reverse"]))
         case "e", "escape", "forceescape":
+            // Markup: escaped once; forceescape escapes Markup again.
             _ = try bind([])
-            return .string(htmlEscape(value.text))
+            if case .markup = value, name != "forceescape" { return value }
+            return .markup(htmlEscape(value.text))
         case "first":
             _ = try bind([])
-            return try value.iterate().first ?? .undefined("No first item, sequence was empty.")
+            let first = try { () throws -> JinjaValue? in
+                if case .iterator(let iterator) = value { return iterator.next() }
+                return try value.iterate().first
+            }()
+            return first ?? .undefined("No first item, sequence was empty.")
         case "last":
             _ = try bind([])
+            if case .iterator = value { throw JinjaError("'\(value.typeName)' object is not reversible") }
             return try value.iterate().last ?? .undefined("No last item, sequence was empty.")
         case "float":
             let fallback = try bind(["default"])[0] ?? .float(0)
@@ -54,7 +61,7 @@ enum JinjaFilters {
             case .bool(let b): return .float(b ? 1 : 0)
             case .int(let i): return .float(Double(i))
             case .float: return value
-            case .string(let text): return pythonFloat(text).map { .float($0) } ?? fallback
+            case .string(let text), .markup(let text): return pythonFloat(text).map { .float($0) } ?? fallback
             default: return fallback
             }
         case "int":
@@ -65,8 +72,8 @@ enum JinjaFilters {
         case "items":
             _ = try bind([])
             switch value {
-            case .undefined: return .list([])
-            case .dict(let dict): return .list(dict.entries.map { .tuple([.string($0.key), $0.value]) })
+            case .undefined: return generator([])
+            case .dict(let dict): return .iterator(JinjaIterator("generator", dict.entries.map { .tuple([$0.key, $0.value]) }))
             default: throw JinjaError("items: can only get item pairs from a mapping, not \(value.typeName)")
             }
         case "join":
@@ -79,10 +86,10 @@ enum JinjaFilters {
             return .list(try value.iterate())
         case "lower":
             _ = try bind([])
-            return .string(PythonText.lower(value.text))
+            return keepingMarkup(value, PythonText.lower(value.text))
         case "upper":
             _ = try bind([])
-            return .string(PythonText.upper(value.text))
+            return keepingMarkup(value, PythonText.upper(value.text))
         case "map":
             return try map(value, arguments)
         case "max", "min":
@@ -96,9 +103,9 @@ enum JinjaFilters {
             }
             return items[best]
         case "reject", "select":
-            return .list(try selectOrReject(value, arguments, keep: name == "select", byAttribute: false))
+            return generator(try selectOrReject(value, arguments, keep: name == "select", byAttribute: false))
         case "rejectattr", "selectattr":
-            return .list(try selectOrReject(value, arguments, keep: name == "selectattr", byAttribute: true))
+            return generator(try selectOrReject(value, arguments, keep: name == "selectattr", byAttribute: true))
         case "replace":
             let bound = try bind(["old", "new", "count"])
             guard let old = bound[0], let new = bound[1] else { throw JinjaError("replace needs 'old' and 'new'") }
@@ -110,13 +117,19 @@ enum JinjaFilters {
             return .string(PythonText.replace(value.text, old.text, new.text, count: count))
         case "reverse":
             _ = try bind([])
-            if case .string(let text) = value { return .string(PythonText.string(text.unicodeScalars.reversed())) }
-            return .list(try value.iterate().reversed())
+            switch value {
+            case .string(let text): return .string(PythonText.string(text.unicodeScalars.reversed()))
+            case .markup(let text): return .markup(PythonText.string(text.unicodeScalars.reversed()))
+            case .list, .tuple: return .iterator(JinjaIterator("list_reverseiterator", try value.iterate().reversed()))
+            case .dict, .view: return .iterator(JinjaIterator("dict_reversekeyiterator", try value.iterate().reversed()))
+            // What cannot be reversed is read into a list first.
+            default: return .list(try value.iterate().reversed())
+            }
         case "round":
             return try round(value, bind(["precision", "method"]))
         case "safe":
             _ = try bind([])
-            return value
+            return .markup(value.text)
         case "sort":
             let bound = try bind(["reverse", "case_sensitive", "attribute"])
             let items = try value.iterate()
@@ -128,7 +141,7 @@ enum JinjaFilters {
             return .list(order.map { items[$0] })
         case "string":
             _ = try bind([])
-            return .string(value.text)
+            return keepingMarkup(value, value.text)
         case "sum":
             let bound = try bind(["attribute", "start"])
             var total = bound[1] ?? .int(0)
@@ -139,13 +152,13 @@ enum JinjaFilters {
             return total
         case "title":
             _ = try bind([])
-            return .string(titleWords(value.text))
+            return keepingMarkup(value, titleWords(value.text))
         case "tojson":
             return .string(try JinjaJSON(arguments: arguments).encode(value))
         case "trim":
             let chars = try bind(["chars"])[0]
             let set: String? = chars.flatMap { if case .none = $0 { return nil } else { return $0.text } }
-            return .string(PythonText.strip(value.text, set))
+            return keepingMarkup(value, PythonText.strip(value.text, set))
         case "unique":
             let bound = try bind(["case_sensitive", "attribute"])
             var seen: [JinjaValue] = []
@@ -157,10 +170,21 @@ enum JinjaFilters {
                     unique.append(item)
                 }
             }
-            return .list(unique)
+            return generator(unique)
         default:
             throw JinjaError("filter '\(name)' is not supported")
         }
+    }
+
+    /// jinja2's lazy filters return generators: one pass, always true, no length.
+    private static func generator(_ items: [JinjaValue]) -> JinjaValue {
+        .iterator(JinjaIterator("generator", items))
+    }
+
+    /// The string filters keep Markup Markup (they call Markup's own methods).
+    private static func keepingMarkup(_ value: JinjaValue, _ result: String) -> JinjaValue {
+        if case .markup = value { return .markup(result) }
+        return .string(result)
     }
 
     /// `item.a.b` through jinja2's getitem (for `attribute=` arguments): "0" parts are indices.
@@ -168,7 +192,7 @@ enum JinjaFilters {
         if let index = path.integer { return try JinjaAccess.item(item, .int(index)) }
         var current = item
         for part in path.text.split(separator: ".", omittingEmptySubsequences: false) {
-            let key: JinjaValue = Int(part).map { .int($0) } ?? .string(String(part))
+            let key: JinjaValue = Int(part).map { .int($0) } ?? .string(String(part))  // jinja2: digits are indices
             current = try JinjaAccess.item(current, key)
         }
         return current
@@ -177,26 +201,26 @@ enum JinjaFilters {
     private static func sortKey(_ item: JinjaValue, attribute: JinjaValue?, caseSensitive: Bool) throws -> JinjaValue {
         var key = item
         if let attribute, !attribute.isUndefined, !(attribute.isNone) { key = try lookup(item, path: attribute) }
-        if !caseSensitive, case .string(let text) = key { key = .string(PythonText.lower(text)) }
+        if !caseSensitive, let text = key.stringValue { key = .string(PythonText.lower(text)) }
         return key
     }
 
     private static func map(_ value: JinjaValue, _ arguments: JinjaArguments) throws -> JinjaValue {
-        guard value.isTruthy else { return .list([]) }
+        guard value.isTruthy else { return generator([]) }
         let items = try value.iterate()
         if arguments.positional.isEmpty, let attribute = arguments.keywords.first(where: { $0.name == "attribute" })?.value {
             let extra = arguments.keywords.filter { $0.name != "attribute" && $0.name != "default" }
             guard extra.isEmpty else { throw JinjaError("map: unexpected keyword argument '\(extra[0].name)'") }
             let fallback = arguments.keywords.first(where: { $0.name == "default" })?.value
-            return .list(try items.map { item in
+            return generator(try items.map { item in
                 let found = try lookup(item, path: attribute)
                 if let fallback, found.isUndefined, !fallback.isNone { return fallback }
                 return found
             })
         }
-        guard case .string(let filter)? = arguments.positional.first else { throw JinjaError("map requires a filter name") }
+        guard let filter = arguments.positional.first?.stringValue else { throw JinjaError("map requires a filter name") }
         let rest = JinjaArguments(positional: Array(arguments.positional.dropFirst()), keywords: arguments.keywords)
-        return .list(try items.map { try apply(filter, $0, rest) })
+        return generator(try items.map { try apply(filter, $0, rest) })
     }
 
     private static func selectOrReject(_ value: JinjaValue, _ arguments: JinjaArguments, keep: Bool,
@@ -214,7 +238,7 @@ enum JinjaFilters {
             let subject = try attribute.map { try lookup(item, path: $0) } ?? item
             let passed: Bool
             if let test {
-                guard case .string(let name) = test else { throw JinjaError("the test name must be a string") }
+                guard let name = test.stringValue else { throw JinjaError("the test name must be a string") }
                 passed = try JinjaIsTests.apply(name, subject, testArguments)
             } else {
                 passed = subject.isTruthy
@@ -233,15 +257,16 @@ enum JinjaFilters {
         default: throw JinjaError("dictsort: you can only sort by either 'key' or 'value'")
         }
         let descending = bound[2]?.isTruthy ?? false
-        let pairs = dict.entries.map { JinjaValue.tuple([.string($0.key), $0.value]) }
+        let pairs = dict.entries.map { JinjaValue.tuple([$0.key, $0.value]) }
         let keys = try dict.entries.map { entry in
-            try sortKey(byValue ? entry.value : .string(entry.key), attribute: nil, caseSensitive: caseSensitive)
+            try sortKey(byValue ? entry.value : entry.key, attribute: nil, caseSensitive: caseSensitive)
         }
         let order = try Array(pairs.indices).sorted { try keys[$0].compare(keys[$1], descending ? ">" : "<") }
         return .list(order.map { pairs[$0] })
     }
 
-    private static func htmlEscape(_ text: String) -> String {
+    /// markupsafe's `escape`: & < > " ' as HTML entities.
+    static func htmlEscape(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -279,7 +304,7 @@ enum JinjaFilters {
         case .float(let f):
             guard f.isFinite, let i = Int(exactly: f.rounded(.towardZero)) else { return fallback }
             return .int(i)
-        case .string(let text):
+        case .string(let text), .markup(let text):
             let trimmed = PythonText.strip(text, nil).replacingOccurrences(of: "_", with: "")
             if let i = Int(trimmed, radix: base) { return .int(i) }
             if let f = pythonFloat(text), f.isFinite, let i = Int(exactly: f.rounded(.towardZero)) { return .int(i) }
@@ -293,7 +318,7 @@ enum JinjaFilters {
         let indentation: String
         switch bound[0] {
         case nil: indentation = "    "
-        case .string(let text)?: indentation = text
+        case .string(let text)?, .markup(let text)?: indentation = text
         case let width?:
             guard let count = width.integer else { throw JinjaError("indent: width must be an integer or a string") }
             indentation = String(repeating: " ", count: max(0, count))
@@ -358,12 +383,5 @@ enum JinjaFilters {
         }
         flush()
         return out
-    }
-}
-
-extension JinjaValue {
-    var isNone: Bool {
-        if case .none = self { return true }
-        return false
     }
 }

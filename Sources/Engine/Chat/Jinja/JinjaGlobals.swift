@@ -39,7 +39,7 @@ enum JinjaGlobals {
             throw JinjaError(message.text)
         }
         add("strftime_now") { arguments in
-            guard case .string(let format)? = try arguments.bind(["format"], function: "strftime_now")[0] else {
+            guard let format = try arguments.bind(["format"], function: "strftime_now")[0]?.stringValue else {
                 throw JinjaError("strftime_now() needs a format string")
             }
             return .string(try Strftime.format(format, date: date))

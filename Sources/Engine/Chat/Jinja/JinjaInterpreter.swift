@@ -65,6 +65,10 @@ final class JinjaInterpreter {
             scopes.append(scope)
             defer { scopes.removeLast() }
             return try execute(body)
+        case .filterBlock(let filters, let body):
+            var value = JinjaValue.string(try capture { _ = try execute(body) })
+            for (name, list) in filters { value = try JinjaFilters.apply(name, value, arguments(list)) }
+            output += value.text
         case .breakLoop:
             return .breakLoop
         case .continueLoop:
@@ -239,10 +243,7 @@ final class JinjaInterpreter {
         case .dict(let entries):
             var dict = JinjaDict()
             for entry in entries {
-                guard case .string(let key) = try evaluate(entry.key) else {
-                    throw JinjaError("dict keys must be strings here")
-                }
-                dict[key] = try evaluate(entry.value)
+                dict[try evaluate(entry.key).hashable()] = try evaluate(entry.value)
             }
             return .dict(dict)
         case .attribute(let object, let name):

@@ -28,18 +28,19 @@ enum JinjaIsTests {
         case "integer": try none(); if case .int = value { return true }; return false
         case "float": try none(); if case .float = value { return true }; return false
         case "number": try none(); return value.number != nil
-        case "string": try none(); if case .string = value { return true }; return false
+        case "string": try none(); return value.stringValue != nil
         case "mapping": try none(); if case .dict = value { return true }; return false
         case "iterable":
             try none()
             switch value {
-            case .undefined, .string, .list, .tuple, .dict: return true
+            case .undefined, .string, .markup, .list, .tuple, .dict, .iterator, .view: return true
             default: return false
             }
         case "sequence":
+            // Has both a length and items by index (a dict does; an iterator or view does not).
             try none()
             switch value {
-            case .undefined, .string, .list, .tuple, .dict: return true
+            case .undefined, .string, .markup, .list, .tuple, .dict: return true
             default: return false
             }
         case "callable":
@@ -48,7 +49,10 @@ enum JinjaIsTests {
             case .function, .undefined: return true
             default: return false
             }
-        case "escaped": try none(); return false
+        case "escaped":
+            try none()
+            if case .markup = value { return true }
+            return false
         case "lower", "upper":
             try none()
             let cased = value.text.unicodeScalars.filter { $0.properties.isLowercase || $0.properties.isUppercase }
@@ -75,7 +79,7 @@ enum JinjaIsTests {
             case (.none, .none): return true
             case (.bool(let a), .bool(let b)): return a == b
             case (.int(let a), .int(let b)): return a == b
-            case (.string(let a), .string(let b)): return PythonText.equal(a, b)
+            case (.string(let a), .string(let b)), (.markup(let a), .markup(let b)): return PythonText.equal(a, b)
             case (.namespace(let a), .namespace(let b)): return a === b
             default: return false
             }

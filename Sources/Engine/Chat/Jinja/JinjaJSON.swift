@@ -15,7 +15,7 @@ struct JinjaJSON {
         ensureASCII = bound[0]?.isTruthy ?? false
         switch bound[1] {
         case nil, .none?: indent = nil
-        case .string(let text)?: indent = text
+        case .string(let text)?, .markup(let text)?: indent = text
         case let value?:
             guard let width = value.integer else { throw JinjaError("tojson: indent must be an integer or a string") }
             indent = String(repeating: " ", count: max(0, width))
@@ -25,7 +25,7 @@ struct JinjaJSON {
             itemSeparator = indent == nil ? ", " : ","
             keySeparator = ": "
         case .list(let parts)?, .tuple(let parts)?:
-            guard parts.count == 2, case .string(let item) = parts[0], case .string(let key) = parts[1] else {
+            guard parts.count == 2, let item = parts[0].stringValue, let key = parts[1].stringValue else {
                 throw JinjaError("tojson: separators must be two strings")
             }
             itemSeparator = item
@@ -51,19 +51,29 @@ struct JinjaJSON {
             if number.isNaN { out += "NaN" }
             else if number.isInfinite { out += number < 0 ? "-Infinity" : "Infinity" }
             else { out += JinjaValue.pythonFloat(number) }
-        case .string(let text): out += quoted(text)
+        case .string(let text), .markup(let text): out += quoted(text)
         case .list(let items), .tuple(let items):
             try writeContainer(items.map { (nil, $0) }, open: "[", close: "]", level: level, into: &out)
         case .dict(let dict):
             var entries = dict.entries
-            if sortKeys {
-                entries.sort { a, b in
-                    a.key.unicodeScalars.lexicographicallyPrecedes(b.key.unicodeScalars) { $0.value < $1.value }
-                }
-            }
-            try writeContainer(entries.map { ($0.key, $0.value) }, open: "{", close: "}", level: level, into: &out)
+            if sortKeys { entries = try entries.sorted { try $0.key.compare($1.key, "<") } }
+            let keyed = try entries.map { (try key($0.key), $0.value) }
+            try writeContainer(keyed, open: "{", close: "}", level: level, into: &out)
         default:
             throw JinjaError("tojson: object of type \(value.typeName) is not JSON serializable")
+        }
+    }
+
+    /// json.dumps turns int, float, bool and None keys into strings.
+    private func key(_ value: JinjaValue) throws -> String {
+        switch value {
+        case .string(let text), .markup(let text): return text
+        case .int(let number): return String(number)
+        case .float(let number): return number.isNaN ? "NaN" : number.isInfinite ? (number < 0 ? "-Infinity" : "Infinity")
+                                                                                  : JinjaValue.pythonFloat(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        case .none: return "null"
+        default: throw JinjaError("tojson: keys must be str, int, float, bool or None, not \(value.typeName)")
         }
     }
 

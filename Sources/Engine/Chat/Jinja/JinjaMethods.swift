@@ -19,12 +19,18 @@ enum JinjaMethods {
     private static let mutating: Set<String> = [
         "append", "clear", "extend", "insert", "pop", "popitem", "remove", "reverse", "setdefault", "sort", "update",
     ]
+    /// Markup's methods that return Markup (markupsafe 3).
+    private static let markupResultMethods: Set<String> = [
+        "capitalize", "title", "lower", "upper", "replace", "ljust", "rjust", "lstrip", "rstrip", "center", "strip",
+        "translate", "expandtabs", "swapcase", "zfill", "casefold", "removeprefix", "removesuffix", "format", "join",
+    ]
 
     /// The bound method `name` of `receiver`, or nil when Python has no such method.
     static func method(_ receiver: JinjaValue, _ name: String) -> JinjaValue? {
         let kind: String
         switch receiver {
         case .string where stringMethods.contains(name): kind = "str"
+        case .markup where stringMethods.contains(name): kind = "Markup"
         case .dict where dictMethods.contains(name): kind = "dict"
         case .list where listMethods.contains(name), .tuple where ["count", "index"].contains(name): kind = receiver.typeName
         default: return nil
@@ -35,6 +41,7 @@ enum JinjaMethods {
             }
             switch receiver {
             case .string(let text): return try stringMethod(text, name, arguments)
+            case .markup(let text): return try markupMethod(text, name, arguments)
             case .dict(let dict): return try dictMethod(dict, name, arguments)
             case .list(let items), .tuple(let items): return try sequenceMethod(items, name, arguments)
             default: throw JinjaError("\(kind) method '\(name)' is not supported")
@@ -42,8 +49,37 @@ enum JinjaMethods {
         })
     }
 
+    /// markupsafe's Markup methods: the text they add is escaped first (`replace`'s new text,
+    /// the fill character of `ljust`/`rjust`/`center`, `join`'s items, `format`'s arguments),
+    /// their string results are Markup again, `split` gives Markup parts.
+    private static func markupMethod(_ text: String, _ name: String, _ arguments: JinjaArguments) throws -> JinjaValue {
+        var arguments = arguments
+        func escaped(_ value: JinjaValue) -> JinjaValue {
+            value.stringValue != nil ? .string(JinjaOperators.escapedText(value)) : value
+        }
+        switch name {
+        case "replace", "ljust", "rjust", "center":
+            if arguments.positional.count > 1 { arguments.positional[1] = escaped(arguments.positional[1]) }
+        case "format":
+            arguments.positional = arguments.positional.map(escaped)
+            arguments.keywords = arguments.keywords.map { ($0.name, escaped($0.value)) }
+        case "join":
+            if let items = arguments.positional.first {
+                arguments.positional[0] = .list(try items.iterate().map(escaped))
+            }
+        default:
+            break
+        }
+        switch try stringMethod(text, name, arguments) {
+        case .string(let result) where markupResultMethods.contains(name): return .markup(result)
+        case .list(let parts) where ["split", "rsplit", "splitlines"].contains(name):
+            return .list(parts.map { .markup($0.text) })
+        case let result: return result
+        }
+    }
+
     private static func string(_ value: JinjaValue?, _ what: String) throws -> String {
-        guard let value, case .string(let text) = value else {
+        guard let value, let text = value.stringValue else {
             throw JinjaError("\(what) must be a string, not \(value?.typeName ?? "nothing")")
         }
         return text
@@ -126,7 +162,7 @@ enum JinjaMethods {
         case "join":
             let items = try (arguments.bind(["iterable"], function: function)[0] ?? .none).iterate()
             let parts = try items.enumerated().map { index, item in
-                guard case .string(let part) = item else {
+                guard let part = item.stringValue else {
                     throw JinjaError("sequence item \(index): expected str instance, \(item.typeName) found")
                 }
                 return part
@@ -214,17 +250,17 @@ enum JinjaMethods {
         switch name {
         case "items":
             _ = try arguments.bind([], function: function)
-            return .list(dict.entries.map { .tuple([.string($0.key), $0.value]) })
+            return .view(JinjaView(kind: "dict_items", items: dict.entries.map { .tuple([$0.key, $0.value]) }))
         case "keys":
             _ = try arguments.bind([], function: function)
-            return .list(dict.entries.map { .string($0.key) })
+            return .view(JinjaView(kind: "dict_keys", items: dict.entries.map(\.key)))
         case "values":
             _ = try arguments.bind([], function: function)
-            return .list(dict.entries.map(\.value))
+            return .view(JinjaView(kind: "dict_values", items: dict.entries.map(\.value)))
         case "get":
             let bound = try arguments.bind(["key", "default"], function: function)
             guard let key = bound[0] else { throw JinjaError("dict.get() takes at least 1 argument") }
-            if case .string(let name) = key, let value = dict[name] { return value }
+            if let value = dict[try key.hashable()] { return value }
             return bound[1] ?? .none
         case "copy":
             return .dict(dict)

@@ -44,15 +44,15 @@ enum JinjaOperators {
     static func contains(_ haystack: JinjaValue, _ needle: JinjaValue) throws -> Bool {
         switch haystack {
         case .undefined: return false
-        case .string(let text):
-            guard case .string(let part) = needle else {
+        case .string(let text), .markup(let text):
+            guard let part = needle.stringValue else {
                 throw JinjaError("'in <string>' requires string as left operand, not \(needle.typeName)")
             }
             return PythonText.contains(text, part)
         case .list(let items), .tuple(let items): return items.contains { $0.equals(needle) }
-        case .dict(let dict):
-            guard case .string(let key) = needle else { return false }
-            return dict[key] != nil
+        case .view(let view): return view.items.contains { $0.equals(needle) }
+        case .iterator(let iterator): return iterator.consume(upTo: needle)
+        case .dict(let dict): return dict[try needle.hashable()] != nil
         default:
             throw JinjaError("argument of type '\(haystack.typeName)' is not iterable")
         }
@@ -75,8 +75,17 @@ enum JinjaOperators {
         throw unsupported(op, a, b)
     }
 
+    /// markupsafe's `escape` of a value added to a Markup string.
+    static func escapedText(_ value: JinjaValue) -> String {
+        if case .markup(let text) = value { return text }
+        return JinjaFilters.htmlEscape(value.text)
+    }
+
     private static func add(_ a: JinjaValue, _ b: JinjaValue) throws -> JinjaValue {
         switch (a, b) {
+        // Markup + str escapes the str, str + Markup too (Markup.__radd__ runs first).
+        case (.markup(let x), _) where b.stringValue != nil: return .markup(x + escapedText(b))
+        case (_, .markup(let y)) where a.stringValue != nil: return .markup(escapedText(a) + y)
         case (.string(let x), .string(let y)): return .string(x + y)
         case (.list(let x), .list(let y)): return .list(x + y)
         case (.tuple(let x), .tuple(let y)): return .tuple(x + y)
@@ -108,6 +117,10 @@ enum JinjaOperators {
             return .string(String(repeating: s, count: try repetitions(b.integer!, of: s.unicodeScalars.count)))
         case (_, .string(let s)) where a.integer != nil:
             return .string(String(repeating: s, count: try repetitions(a.integer!, of: s.unicodeScalars.count)))
+        case (.markup(let s), _) where b.integer != nil:
+            return .markup(String(repeating: s, count: try repetitions(b.integer!, of: s.unicodeScalars.count)))
+        case (_, .markup(let s)) where a.integer != nil:
+            return .markup(String(repeating: s, count: try repetitions(a.integer!, of: s.unicodeScalars.count)))
         case (.list(let items), _) where b.integer != nil: return .list(try repeated(items, b.integer!))
         case (_, .list(let items)) where a.integer != nil: return .list(try repeated(items, a.integer!))
         default:
@@ -128,7 +141,7 @@ enum JinjaOperators {
     }
 
     private static func modulo(_ a: JinjaValue, _ b: JinjaValue) throws -> JinjaValue {
-        if case .string = a { throw JinjaError("'%' string formatting is not supported") }
+        if a.stringValue != nil { throw JinjaError("'%' string formatting is not supported") }
         if let x = a.integer, let y = b.integer {
             guard y != 0 else { throw JinjaError("integer division or modulo by zero") }
             guard y != -1 else { return .int(0) }

@@ -3,8 +3,9 @@
 /// filters, tests and postfix (`.`, `[]`, `()`).
 ///
 /// Tags: if/elif/else, for (with unpacking, an `if` filter and an `else` branch), set (also
-/// `ns.attr = ...` and block form), macro, with, break, continue, and transformers'
-/// `generation` (rendered as its body). Other jinja2 tags are errors naming the tag.
+/// `ns.attr = ...` and block form), macro, with, filter, break, continue, raw (in the lexer)
+/// and transformers' `generation` (rendered as its body). Other jinja2 tags are errors naming
+/// the tag.
 struct JinjaParser {
     private let tokens: [JinjaToken]
     private var index = 0
@@ -146,7 +147,7 @@ struct JinjaParser {
     }
 
     private static let unsupportedTags: Set<String> = [
-        "raw", "block", "extends", "include", "import", "from", "filter", "call", "autoescape",
+        "raw", "block", "extends", "include", "import", "from", "call", "autoescape",
         "trans", "pluralize", "do", "print",
     ]
     private static let endTags: Set<String> = [
@@ -162,6 +163,7 @@ struct JinjaParser {
         case "set": return [try parseSet(line: line)]
         case "macro": return [try parseMacro(line: line)]
         case "with": return [try parseWith(line: line)]
+        case "filter": return [try parseFilterBlock(line: line)]
         case "break", "continue":
             guard loopDepth > 0 else { throw JinjaError("'\(tag)' outside a for loop", line: line) }
             try expectBlockEnd()
@@ -296,6 +298,19 @@ struct JinjaParser {
         index += 1
         try expectBlockEnd()
         return JinjaNode(kind: .with(assignments, body), line: line)
+    }
+
+    private mutating func parseFilterBlock(line: Int) throws -> JinjaNode {
+        var filters: [(name: String, arguments: [JinjaArgument])] = []
+        repeat {
+            let name = try parseDottedName()
+            filters.append((name, isOp("(") ? try parseArguments() : []))
+        } while skipOp("|")
+        try expectBlockEnd()
+        let (body, _) = try parseBody(until: ["endfilter"], opener: ("filter", line))
+        index += 1
+        try expectBlockEnd()
+        return JinjaNode(kind: .filterBlock(filters, body), line: line)
     }
 
     // MARK: expressions

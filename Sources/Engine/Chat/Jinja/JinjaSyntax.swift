@@ -78,6 +78,8 @@ struct JinjaNode: Sendable {
         case setBlock(String, [JinjaNode])
         case macro(name: String, parameters: [JinjaMacroParameter], body: [JinjaNode])
         case with([(name: String, value: JinjaExpression)], [JinjaNode])
+        /// `{% filter a(x) | b %}...{% endfilter %}`: the rendered body through the filters.
+        case filterBlock([(name: String, arguments: [JinjaArgument])], [JinjaNode])
         case breakLoop
         case continueLoop
     }

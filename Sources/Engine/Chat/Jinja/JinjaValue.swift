@@ -10,9 +10,16 @@ enum JinjaValue {
     case int(Int)
     case float(Double)
     case string(String)
+    /// markupsafe's `Markup` (from `|safe`, `|escape`): a string that HTML-escapes what is
+    /// added to it with `+`.
+    case markup(String)
     case list([JinjaValue])
     case tuple([JinjaValue])
     case dict(JinjaDict)
+    /// A one-pass iterator: what jinja2's `map`, `select`, `unique`, `items`, ... return.
+    case iterator(JinjaIterator)
+    /// `dict.keys()`, `.values()`, `.items()`.
+    case view(JinjaView)
     case namespace(JinjaNamespace)
     case function(JinjaFunction)
 
@@ -31,17 +38,31 @@ enum JinjaValue {
         return false
     }
 
-    /// Python's truthiness (`bool(x)`); Undefined is false.
+    var isNone: Bool {
+        if case .none = self { return true }
+        return false
+    }
+
+    /// The text of a `str` (plain or Markup).
+    var stringValue: String? {
+        switch self {
+        case .string(let text), .markup(let text): return text
+        default: return nil
+        }
+    }
+
+    /// Python's truthiness (`bool(x)`); Undefined is false, an iterator is always true.
     var isTruthy: Bool {
         switch self {
         case .undefined, .none: return false
         case .bool(let value): return value
         case .int(let value): return value != 0
         case .float(let value): return value != 0
-        case .string(let value): return !value.unicodeScalars.isEmpty
+        case .string(let value), .markup(let value): return !value.unicodeScalars.isEmpty
         case .list(let items), .tuple(let items): return !items.isEmpty
         case .dict(let dict): return !dict.entries.isEmpty
-        case .namespace, .function: return true
+        case .view(let view): return !view.items.isEmpty
+        case .iterator, .namespace, .function: return true
         }
     }
 
@@ -54,9 +75,12 @@ enum JinjaValue {
         case .int: return "int"
         case .float: return "float"
         case .string: return "str"
+        case .markup: return "Markup"
         case .list: return "list"
         case .tuple: return "tuple"
         case .dict: return "dict"
+        case .iterator(let iterator): return iterator.kind
+        case .view(let view): return view.kind
         case .namespace: return "Namespace"
         case .function: return "function"
         }
@@ -87,11 +111,22 @@ enum JinjaValue {
         return self
     }
 
+    /// Can be a dict key (Python's hashable values); others are a TypeError.
+    func hashable() throws -> JinjaValue {
+        switch self {
+        case .undefined, .none, .bool, .int, .float, .string, .markup, .function, .namespace: return self
+        case .tuple(let items):
+            for item in items { _ = try item.hashable() }
+            return self
+        default: throw JinjaError("unhashable type: '\(typeName)'")
+        }
+    }
+
     /// `str(x)`: what `{{ x }}` prints. Undefined prints as nothing.
     var text: String {
         switch self {
         case .undefined: return ""
-        case .string(let value): return value
+        case .string(let value), .markup(let value): return value
         default: return repr
         }
     }
@@ -105,11 +140,14 @@ enum JinjaValue {
         case .int(let value): return String(value)
         case .float(let value): return Self.pythonFloat(value)
         case .string(let value): return PythonText.repr(value)
+        case .markup(let value): return "Markup(\(PythonText.repr(value)))"
         case .list(let items): return "[" + items.map(\.repr).joined(separator: ", ") + "]"
         case .tuple(let items):
             return items.count == 1 ? "(\(items[0].repr),)" : "(" + items.map(\.repr).joined(separator: ", ") + ")"
         case .dict(let dict):
-            return "{" + dict.entries.map { PythonText.repr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
+            return "{" + dict.entries.map { $0.key.repr + ": " + $0.value.repr }.joined(separator: ", ") + "}"
+        case .iterator(let iterator): return "<\(iterator.kind) object>"
+        case .view(let view): return "\(view.kind)(\(JinjaValue.list(view.items).repr))"
         case .namespace(let namespace): return "<Namespace \(JinjaValue.dict(namespace.attributes).repr)>"
         case .function(let function): return "<function \(function.name)>"
         }
@@ -150,14 +188,19 @@ enum JinjaValue {
 
     /// Python `==`: numbers across bool/int/float, strings by code point, containers deeply.
     func equals(_ other: JinjaValue) -> Bool {
+        if let a = stringValue, let b = other.stringValue { return PythonText.equal(a, b) }
         switch (self, other) {
         case (.undefined, .undefined), (.none, .none): return true
-        case (.string(let a), .string(let b)): return PythonText.equal(a, b)
         case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.equals($1) }
         case (.dict(let a), .dict(let b)):
             return a.entries.count == b.entries.count
                 && a.entries.allSatisfy { entry in b[entry.key].map { $0.equals(entry.value) } ?? false }
+        case (.view(let a), .view(let b)):
+            // Key and item views compare as sets; values views only by identity.
+            return a.kind == b.kind && a.kind != "dict_values" && a.items.count == b.items.count
+                && a.items.allSatisfy { item in b.items.contains { $0.equals(item) } }
+        case (.iterator(let a), .iterator(let b)): return a === b
         case (.namespace(let a), .namespace(let b)): return a === b
         default:
             if let a = integer, let b = other.integer { return a == b }
@@ -178,11 +221,12 @@ enum JinjaValue {
     }
 
     private func ordering(_ other: JinjaValue, _ op: String) throws -> Int {
-        switch (self, other) {
-        case (.string(let a), .string(let b)):
+        if let a = stringValue, let b = other.stringValue {
             for (x, y) in zip(a.unicodeScalars, b.unicodeScalars) where x != y { return x.value < y.value ? -1 : 1 }
             let (m, n) = (a.unicodeScalars.count, b.unicodeScalars.count)
             return m == n ? 0 : (m < n ? -1 : 1)
+        }
+        switch (self, other) {
         case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             for (x, y) in zip(a, b) where !x.equals(y) { return try x.ordering(y, op) }
             return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
@@ -199,47 +243,105 @@ enum JinjaValue {
         }
     }
 
-    /// The items `for x in value` visits: list items, characters, dict keys; Undefined is empty.
+    /// The items `for x in value` visits: list items, characters, dict keys; Undefined is
+    /// empty; an iterator gives what it has left and is then exhausted.
     func iterate() throws -> [JinjaValue] {
         switch self {
         case .undefined: return []
         case .list(let items), .tuple(let items): return items
         case .string(let value): return value.unicodeScalars.map { .string(String($0)) }
-        case .dict(let dict): return dict.entries.map { .string($0.key) }
+        case .markup(let value): return value.unicodeScalars.map { .string(String($0)) }
+        case .dict(let dict): return dict.entries.map(\.key)
+        case .view(let view): return view.items
+        case .iterator(let iterator): return iterator.drain()
         default: throw JinjaError("'\(typeName)' object is not iterable")
         }
     }
 
-    /// `len(x)`; Undefined has length 0.
+    /// `len(x)`; Undefined has length 0; iterators have none.
     func length() throws -> Int {
         switch self {
         case .undefined: return 0
-        case .string(let value): return value.unicodeScalars.count
+        case .string(let value), .markup(let value): return value.unicodeScalars.count
         case .list(let items), .tuple(let items): return items.count
         case .dict(let dict): return dict.entries.count
+        case .view(let view): return view.items.count
         default: throw JinjaError("object of type '\(typeName)' has no len()")
         }
     }
 }
 
-/// A Python dict with string keys, in insertion order; keys compare by code point.
+/// A Python dict in insertion order. Keys are any hashable value and are found by Python
+/// equality (1, 1.0 and True are one key; strings compare by code point).
 struct JinjaDict {
-    var entries: [(key: String, value: JinjaValue)] = []
+    var entries: [(key: JinjaValue, value: JinjaValue)] = []
 
-    subscript(key: String) -> JinjaValue? {
-        get {
-            let wanted = key.unicodeScalars
-            return entries.first { $0.key.unicodeScalars.elementsEqual(wanted) }?.value
-        }
+    init(entries: [(key: JinjaValue, value: JinjaValue)] = []) {
+        self.entries = entries
+    }
+
+    /// A dict with string keys.
+    init(_ entries: [(String, JinjaValue)]) {
+        self.entries = entries.map { (.string($0.0), $0.1) }
+    }
+
+    subscript(key: JinjaValue) -> JinjaValue? {
+        get { entries.first { $0.key.equals(key) }?.value }
         set {
-            let wanted = key.unicodeScalars
-            if let at = entries.firstIndex(where: { $0.key.unicodeScalars.elementsEqual(wanted) }) {
+            if let at = entries.firstIndex(where: { $0.key.equals(key) }) {
+                // Python keeps the first key object and replaces the value.
                 if let newValue { entries[at].value = newValue } else { entries.remove(at: at) }
             } else if let newValue {
                 entries.append((key, newValue))
             }
         }
     }
+
+    subscript(key: String) -> JinjaValue? {
+        get { self[.string(key)] }
+        set { self[.string(key)] = newValue }
+    }
+}
+
+/// A one-pass iterator over items computed up front: shared by reference, so that a second
+/// loop over the same iterator finds it empty, as in Python.
+final class JinjaIterator {
+    /// The Python type name ("generator", "list_reverseiterator").
+    let kind: String
+    private let items: [JinjaValue]
+    private var position = 0
+
+    init(_ kind: String, _ items: [JinjaValue]) {
+        self.kind = kind
+        self.items = items
+    }
+
+    /// What is left; the iterator is exhausted afterwards.
+    func drain() -> [JinjaValue] {
+        defer { position = items.count }
+        return Array(items[position...])
+    }
+
+    /// `next(iterator)`, or nil when exhausted.
+    func next() -> JinjaValue? {
+        guard position < items.count else { return nil }
+        defer { position += 1 }
+        return items[position]
+    }
+
+    /// Python's `x in iterator`: consumes items up to and including the first equal one.
+    func consume(upTo needle: JinjaValue) -> Bool {
+        while let item = next() {
+            if item.equals(needle) { return true }
+        }
+        return false
+    }
+}
+
+/// A dict view (`dict_keys`, `dict_values`, `dict_items`): iterable again and again, with a length.
+struct JinjaView {
+    let kind: String
+    let items: [JinjaValue]
 }
 
 /// jinja2's `namespace()`: the one mutable object a template can change (`set ns.x = ...`),
