@@ -1,9 +1,10 @@
 import Foundation
 
 /// jinja2's built-in filters that chat templates use (`x | trim`, `x | tojson(indent=4)`),
-/// with jinja2's argument names and defaults. Generator results (map, select, unique, ...)
-/// are lists here. Any other filter is an error naming it, raised when it runs (as jinja2
-/// does for an unknown filter).
+/// with jinja2's argument names and defaults. map, select(attr), reject(attr), unique and
+/// items return one-pass iterators, as jinja2's generators are; trim, upper, ... keep Markup
+/// Markup. Any other filter is an error naming it, raised when it runs (as jinja2 does for an
+/// unknown filter).
 enum JinjaFilters {
     static func apply(_ name: String, _ value: JinjaValue, _ arguments: JinjaArguments) throws -> JinjaValue {
         func bind(_ parameters: [String]) throws -> [JinjaValue?] {
@@ -46,10 +47,9 @@ enum JinjaFilters {
             return .markup(htmlEscape(value.text))
         case "first":
             _ = try bind([])
-            let first = try { () throws -> JinjaValue? in
-                if case .iterator(let iterator) = value { return iterator.next() }
-                return try value.iterate().first
-            }()
+            // An iterator gives up only its next item (the rest stays for later loops).
+            let first: JinjaValue?
+            if case .iterator(let iterator) = value { first = iterator.next() } else { first = try value.iterate().first }
             return first ?? .undefined("No first item, sequence was empty.")
         case "last":
             _ = try bind([])
