@@ -26,6 +26,12 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "The prompt text.")
     var prompt: String = ""
 
+    @Option(name: .long, help: "A chat message for an instruct model: rendered with the model's chat template, replaces --prompt.")
+    var chat: String?
+
+    @Option(name: .long, help: "With --chat: a system message before it.")
+    var system: String?
+
     @Option(name: [.customShort("n"), .long], help: "Maximum number of tokens to generate.")
     var maxTokens: Int = 64
 
@@ -58,6 +64,8 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard maxTokens >= 0 else { throw ValidationError("-n/--max-tokens must be >= 0") }
+        if chat != nil, !prompt.isEmpty { throw ValidationError("give --prompt or --chat, not both") }
+        if system != nil, chat == nil { throw ValidationError("--system goes with --chat") }
     }
 
     func run() throws {
@@ -66,9 +74,14 @@ struct GenerateCommand: ParsableCommand {
             repetitionPenalty: repetitionPenalty, seed: seed)
         try sampling.validate()
 
-        let (model, tokenizer) = try RunSetup.load(folder: try modelOptions.folder())
+        let folder = try modelOptions.folder()
+        let (model, tokenizer) = try RunSetup.load(folder: folder)
         let chosen = try architecture.resolve(for: model)
-        let promptIds = try RunSetup.promptIds(prompt, tokenizer: tokenizer, model: model, what: "--prompt")
+        let promptIds =
+            try chat.map {
+                try RunSetup.chatPromptIds(
+                    $0, system: system, model: folder, tokenizer: tokenizer, depthModel: model, what: "--chat")
+            } ?? RunSetup.promptIds(prompt, tokenizer: tokenizer, model: model, what: "--prompt")
         let writer = try trace.map { try TraceWriter(path: $0) }
         var capture: TraceCapture = []
         if writer != nil, !noAttention { capture.insert(.attention) }
@@ -83,7 +96,7 @@ struct GenerateCommand: ParsableCommand {
             maxNewTokens: maxTokens, sampling: sampling, stopStrings: stop,
             stopTokens: RunSetup.stopTokens(model: model, tokenizer: tokenizer))
 
-        if echo { try StandardStreams.write(prompt) }
+        if echo { try StandardStreams.write(chat == nil ? prompt : try tokenizer.decode(promptIds, skipSpecialTokens: false)) }
         var depth = DepthStatistics()
         try session.begin(prompt: promptIds, options: options) { try writer?.write($0) }
         while try session.next(onText: { try StandardStreams.write($0) }, onTrace: { try writer?.write($0) }) == nil {

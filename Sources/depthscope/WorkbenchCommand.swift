@@ -69,6 +69,11 @@ struct WorkbenchCommand: ParsableCommand {
     @Option(help: "Prompt to start from (\\n for a newline).")
     var prompt: String = "ROMEO:\\n"
 
+    @Flag(help: "The prompt is a chat message for an instruct model, rendered with its chat template (Ctrl-T in the prompt editor).")
+    var chat = false
+
+    @OptionGroup var threads: ThreadsOption
+
     @Option(help: "Sampling temperature (0 = greedy).")
     var temperature: Float = 0.8
 
@@ -102,7 +107,7 @@ struct WorkbenchCommand: ParsableCommand {
         options.quitWhenFinished = exitWhenFinished
         let settings = RunSettings(
             model: model, architecture: arch ?? "",
-            prompt: prompt.replacingOccurrences(of: "\\n", with: "\n"),
+            prompt: prompt.replacingOccurrences(of: "\\n", with: "\n"), chat: chat,
             sampler: SamplerSettings(temperature: temperature, topK: topK, topP: topP, seed: seed),
             maxNewTokens: maxTokens)
         let engine = try makeLiveEngine(settings: settings)
@@ -123,7 +128,7 @@ struct WorkbenchCommand: ParsableCommand {
                 throw EngineError("--speed \(speed): expected a positive number of tokens per second")
             }
         }
-        let engine = LiveEngine(tokensPerSecond: speed)
+        let engine = LiveEngine(tokensPerSecond: speed, threads: threads.count)
         try engine.check(settings)
         return engine
     }

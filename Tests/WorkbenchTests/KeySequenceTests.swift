@@ -232,6 +232,23 @@ import Engine
         #expect(engine.started.last?.settings.prompt == "JULIET:\n")
     }
 
+    /// Ctrl-T in the prompt editor makes the prompt a chat message (the model's chat
+    /// template renders it); the flag goes to every run and stays until toggled back.
+    @Test func promptEditorTogglesChat() {
+        let engine = FakeEngine()
+        let bench = Harness.workbench(engine: engine)
+        Harness.type(bench, "i")
+        Harness.press(bench, [.key(.control("u"))])
+        Harness.type(bench, "Who are you?")
+        Harness.press(bench, [.key(.control("t"))])
+        #expect(bench.state.overlay == .promptEditor(TextField("Who are you?"), chat: true))
+        Harness.press(bench, [.key(.enter)])
+        #expect(engine.started.last?.settings.prompt == "Who are you?" && engine.started.last?.settings.chat == true)
+        Harness.type(bench, "i")
+        Harness.press(bench, [.key(.control("t")), .key(.enter)])
+        #expect(engine.started.last?.settings.chat == false)
+    }
+
     @Test func pickersSwitchModelAndArchitecture() {
         let engine = FakeEngine()
         let bench = Harness.workbench(engine: engine)

@@ -22,6 +22,23 @@ public enum RunSetup {
         return try check(ids, model: model, what: what)
     }
 
+    /// A chat turn for an instruct model rendered by its chat template (tokenizer_config.json,
+    /// chat_template.jinja or GGUF `tokenizer.chat_template`), with the generation prompt
+    /// after it, encoded as transformers' `apply_chat_template` does; checked as `promptIds`.
+    /// `model` is the model folder or GGUF file the template comes from.
+    public static func chatPromptIds(
+        _ message: String, system: String?, model path: String, tokenizer: any Tokenizer, depthModel: DepthModel, what: String
+    ) throws -> [Int] {
+        let messages = (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: message)]
+        let ids: [Int]
+        do {
+            ids = try Engine.chatPromptIds(model: path, tokenizer: tokenizer, messages: messages)
+        } catch let error as EngineError {
+            throw EngineError("\(what): \(error.message)")
+        }
+        return try check(ids, model: depthModel, what: what)
+    }
+
     /// `ids` checked against the model (see `promptIds`).
     public static func check(_ ids: [Int], model: DepthModel, what: String) throws -> [Int] {
         let vocabulary = model.config.vocabSize
@@ -36,11 +53,25 @@ public enum RunSetup {
         return ids
     }
 
-    /// The ids that end generation: config.json's `eos_token_id`s and the tokenizer's EOS.
+    /// The ids that end generation: config.json's `eos_token_id`s, generation_config.json's
+    /// (instruct models list their end-of-turn token there, as transformers' generate reads
+    /// it), and the tokenizer's EOS (a GGUF file's end-of-turn token too).
     public static func stopTokens(model: DepthModel, tokenizer: any Tokenizer) -> Set<Int> {
         var stop = Set(model.config.eosTokenIds)
         if let eos = tokenizer.eosTokenId { stop.insert(eos) }
-        return stop
+        let generation = (model.folder as NSString).appendingPathComponent("generation_config.json")
+        if let data = FileManager.default.contents(atPath: generation),
+            let object = try? JSONValue.parse(data, file: generation).objectValue,
+            let ids = try? ConfigKeys(raw: object, file: generation).ints("eos_token_id")
+        {
+            stop.formUnion(ids)
+        }
+        if GGUFModel.isGGUF(model.folder), let file = try? GGUFFile(path: model.folder),
+            let endOfTurn = file["tokenizer.ggml.eot_token_id"]?.intValue
+        {
+            stop.insert(endOfTurn)
+        }
+        return stop.filter { $0 >= 0 && $0 < model.config.vocabSize }
     }
 
     /// KV capacity for a prompt and a token budget: no more than the model's context.

@@ -76,7 +76,8 @@ public struct Picker: Equatable, Sendable {
 public enum Overlay: Equatable, Sendable {
     case help(page: Int)
     case palette(TextField)
-    case promptEditor(TextField)
+    /// The prompt being edited, and whether it is a chat message (Ctrl-T toggles).
+    case promptEditor(TextField, chat: Bool)
     case picker(Picker)
 }
 

@@ -153,7 +153,7 @@ public final class Workbench {
             state.message = StatusMessage("restarted (seed \(state.runs[0].settings.sampler.seed))")
         case .editPrompt:
             guard require(.editPrompt, "the prompt of a recorded trace is fixed") else { return }
-            state.overlay = .promptEditor(TextField(state.runs[0].settings.prompt))
+            state.overlay = .promptEditor(TextField(state.runs[0].settings.prompt), chat: state.runs[0].settings.chat)
         case .samplingSettings:
             guard require(.sampling, "sampling of a recorded trace is fixed") else { return }
             state.overlay = .palette(TextField(SamplerChange.describe(state.runs[0].settings)))
@@ -312,16 +312,21 @@ public final class Workbench {
                 _ = field.edit(key)
                 state.overlay = .palette(field)
             }
-        case var .promptEditor(field):
+        case .promptEditor(var field, let chat):
             switch key {
             case .escape: state.overlay = nil
             case .enter:
                 state.overlay = nil
-                changeAllRuns { $0.prompt = field.text }
-                state.message = StatusMessage("new prompt; restarted")
+                changeAllRuns {
+                    $0.prompt = field.text
+                    $0.chat = chat
+                }
+                state.message = StatusMessage(chat ? "new chat message; restarted" : "new prompt; restarted")
+            case .control("t"):
+                state.overlay = .promptEditor(field, chat: !chat)
             default:
                 _ = field.edit(key, allowNewline: true)
-                state.overlay = .promptEditor(field)
+                state.overlay = .promptEditor(field, chat: chat)
             }
         case var .picker(picker):
             switch key {

@@ -17,6 +17,7 @@ import Engine
 public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
     /// A model as loaded from disk. Both parts are immutable and shared by every run.
     struct Loaded: Sendable {
+        let folder: String
         let model: DepthModel
         let tokenizer: any Tokenizer
     }
@@ -122,7 +123,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         let architecture = try resolve(settings.architecture, for: model)
         let sampling = sampling(settings.sampler)
         try sampling.validate()
-        let prompt = try encode(settings.prompt, loaded)
+        let prompt = try encode(settings, loaded)
         try checkBudget(settings.maxNewTokens)
         let session = try Session(
             model: model, tokenizer: loaded.tokenizer, architecture: architecture, sampling: sampling,
@@ -182,7 +183,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         let loaded = try load(settings.model)
         _ = try resolve(settings.architecture, for: loaded.model)
         try sampling(settings.sampler).validate()
-        _ = try encode(settings.prompt, loaded)
+        _ = try encode(settings, loaded)
         try checkBudget(settings.maxNewTokens)
     }
 
@@ -201,7 +202,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         defer { loading.unlock() }
         if let hit = cached(key) { return hit }
         let (model, tokenizer) = try RunSetup.load(folder: folder)
-        let loaded = Loaded(model: model, tokenizer: tokenizer)
+        let loaded = Loaded(folder: folder, model: model, tokenizer: tokenizer)
         lock.lock()
         cache[key] = loaded
         lastModel = key
@@ -231,8 +232,15 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
     }
 
     /// The prompt's ids, with the tokenizer's special tokens (BOS), checked against the model.
-    private func encode(_ prompt: String, _ loaded: Loaded) throws -> [Int] {
-        try RunSetup.promptIds(prompt, tokenizer: loaded.tokenizer, model: loaded.model, what: "prompt")
+    /// The prompt's ids: the text with the tokenizer's special tokens, or as a chat message
+    /// through the model's chat template.
+    private func encode(_ settings: RunSettings, _ loaded: Loaded) throws -> [Int] {
+        guard settings.chat else {
+            return try RunSetup.promptIds(settings.prompt, tokenizer: loaded.tokenizer, model: loaded.model, what: "prompt")
+        }
+        return try RunSetup.chatPromptIds(
+            settings.prompt, system: nil, model: loaded.folder, tokenizer: loaded.tokenizer, depthModel: loaded.model,
+            what: "chat")
     }
 
     private func describe(_ name: String, _ model: DepthModel, _ architecture: Architecture) -> RunInfo {

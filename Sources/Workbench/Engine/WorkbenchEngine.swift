@@ -22,15 +22,18 @@ public struct RunSettings: Equatable, Sendable {
     /// (see `ArchitectureSpec`). Empty means the model's own architecture.
     public var architecture: String
     public var prompt: String
+    /// The prompt is a user message, rendered with the model's chat template (instruct models).
+    public var chat: Bool
     public var sampler: SamplerSettings
     /// The run finishes after this many generated tokens.
     public var maxNewTokens: Int
 
-    public init(model: String, architecture: String, prompt: String,
+    public init(model: String, architecture: String, prompt: String, chat: Bool = false,
                 sampler: SamplerSettings = SamplerSettings(), maxNewTokens: Int = 400) {
         self.model = model
         self.architecture = architecture
         self.prompt = prompt
+        self.chat = chat
         self.sampler = sampler
         self.maxNewTokens = maxNewTokens
     }

@@ -23,7 +23,7 @@ enum ModelPane {
         }
         if state.capabilities.contains(.editPrompt) {
             let prompt = Format.visible(a.settings.prompt, p.glyphs)
-            out.line([("prompt ", key), ("\"" + prompt + "\"", p.prompt(value))])
+            out.line([(a.settings.chat ? "chat   " : "prompt ", key), ("\"" + prompt + "\"", p.prompt(value))])
         }
         if state.capabilities.contains(.sampling), out.remaining > 1 {
             let s = a.settings.sampler

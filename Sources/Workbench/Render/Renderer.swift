@@ -37,7 +37,7 @@ struct Renderer {
         switch state.overlay {
         case let .help(page)?: HelpOverlay.draw(page: page, palette: palette, in: root)
         case let .picker(picker)?: drawPicker(picker, in: root)
-        case let .promptEditor(field)?: drawPromptEditor(field, in: root)
+        case let .promptEditor(field, chat)?: drawPromptEditor(field, chat: chat, in: root)
         case .palette?, nil: break
         }
         if !palette.glyphs.unicode { ASCIIFallback.apply(to: surface) }
@@ -173,9 +173,9 @@ struct Renderer {
         inner.put("↑↓ choose · Enter switches now · Esc cancels", 0, inner.height - 1, palette.inactive)
     }
 
-    private func drawPromptEditor(_ field: TextField, in root: Region) {
+    private func drawPromptEditor(_ field: TextField, chat: Bool, in root: Region) {
         let inner = Self.overlayBox(root, width: min(root.width - 4, 72), height: min(root.height - 4, 12),
-                                    title: "prompt", palette: palette)
+                                    title: chat ? "chat message (the model's chat template)" : "prompt", palette: palette)
         guard inner.height > 1, inner.width > 2 else { return }
         let textArea = inner.sub(Rect(x: 0, y: 0, width: inner.width, height: inner.height - 1))
         var x = 0, y = 0
@@ -196,6 +196,8 @@ struct Renderer {
         if field.cursor >= chars.count { cursorAt = (x >= textArea.width ? 0 : x, x >= textArea.width ? y + 1 : y) }
         let ch = cursorAt.y < textArea.height ? textArea.style(at: cursorAt.x, cursorAt.y) : nil
         if ch != nil { textArea.restyle(cursorAt.x, cursorAt.y) { _ in palette.selected } }
-        inner.put("Enter applies and restarts · Ctrl-J newline · Esc cancels", 0, inner.height - 1, palette.inactive)
+        inner.put(
+            "Enter applies and restarts · Ctrl-T chat \(chat ? "off" : "on") · Ctrl-J newline · Esc cancels", 0, inner.height - 1,
+            palette.inactive)
     }
 }
