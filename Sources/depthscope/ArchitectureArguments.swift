@@ -4,7 +4,7 @@ import Engine
 /// `--arch NAME --arch-option key=value ...`: the architecture to run a checkpoint under
 /// (default: the checkpoint's own, see `depthscope archs`).
 struct ArchitectureArguments: ParsableArguments {
-    @Option(name: .long, help: "Architecture: vanilla, recursive, relaxed, convert, mor, early-exit, ut, recurrent (default: the checkpoint's own).")
+    @Option(name: .long, help: ArgumentHelp("Architecture: \(Architecture.names.joined(separator: ", ")) (default: the checkpoint's own; see depthscope archs)."))
     var arch: String?
 
     @Option(name: .long, help: "An option of the architecture as key=value (repeatable), e.g. threshold=0.6.")

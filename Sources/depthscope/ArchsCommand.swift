@@ -10,7 +10,7 @@ struct ArchsCommand: ParsableCommand {
         commandName: "archs",
         abstract: "List the architectures and their options (ranges, defaults).")
 
-    @Option(name: .long, help: "Show availability and defaults for this model (a folder or a name in models/).")
+    @Option(name: .long, help: "Show availability and defaults for this model (a folder, .gguf file, name in models/ or HF repo id).")
     var model: String?
 
     @Flag(name: .long, help: "Print one JSON object instead of text.")

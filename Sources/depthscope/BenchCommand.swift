@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure decode and prompt speed against the memory-bandwidth bound.")
 
-    @Option(name: .long, help: "Model folder, or the name of a model in models/.")
+    @Option(name: .long, help: ArgumentHelp(modelHelp))
     var model: String?
 
     @Option(name: .long, help: "Benchmark a random Llama model of this shape instead: DIMxLAYERSxHEADSxFFN, e.g. 288x6x6x768.")
