@@ -64,13 +64,10 @@ public struct RunView: Sendable {
 /// Running totals for the Throughput pane, kept incrementally so a frame costs nothing
 /// per token already seen.
 public struct RunStats: Sendable, Equatable {
-    public private(set) var tokenCount = 0
+    /// Depth and FLOPs over every token so far (Engine's one definition).
+    public private(set) var depth = DepthStatistics()
     public private(set) var generatedCount = 0
-    public private(set) var depthSum = 0
-    public private(set) var flops = 0.0
-    public private(set) var fullDepthFlops = 0.0
     public private(set) var kvCacheBytes = 0
-    public private(set) var maxSteps = 0
     /// Milliseconds per generated token, in order (prompt tokens when none generated yet).
     public private(set) var generatedMs: [Double] = []
     public private(set) var promptMs: [Double] = []
@@ -82,20 +79,18 @@ public struct RunStats: Sendable, Equatable {
     }
 
     public mutating func add(_ t: TokenTrace) {
-        tokenCount += 1
-        depthSum += t.depth
-        flops += t.flops
-        fullDepthFlops += t.fullDepthFlops
+        depth.add(t)
         kvCacheBytes = t.kvCacheBytes
-        maxSteps = max(maxSteps, t.exit.maxSteps)
         if t.isPrompt { promptMs.append(t.timeMs) } else { generatedCount += 1; generatedMs.append(t.timeMs) }
     }
 
-    public var meanDepth: Double { tokenCount == 0 ? 0 : Double(depthSum) / Double(tokenCount) }
+    public var tokenCount: Int { depth.tokens }
+    public var maxSteps: Int { depth.maxSteps }
+    public var meanDepth: Double { depth.meanDepth }
 
     /// Fraction of full-depth compute not spent (nil before any FLOPs are reported).
     public var computeSaved: Double? {
-        fullDepthFlops > 0 ? 1 - flops / fullDepthFlops : nil
+        depth.fullDepthFlops > 0 ? 1 - depth.flopsRatio : nil
     }
 
     /// Milliseconds per token over the last `window` tokens.
