@@ -39,7 +39,7 @@ struct EvalCommand: ParsableCommand {
         do {
             let ids = try tokenizer.encode(text, addSpecialTokens: false)
             result = try Evaluation.run(
-                model: model, tokenizer: tokenizer, architecture: chosen, ids: ids, threads: threads.count)
+                model: model, tokenizer: tokenizer, architecture: chosen, ids: ids, threads: threads.count(for: model))
         } catch let error as EngineError {
             throw EngineError("\(file): \(error.message)")
         }

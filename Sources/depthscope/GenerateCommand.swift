@@ -91,7 +91,7 @@ struct GenerateCommand: ParsableCommand {
             model: model, tokenizer: tokenizer, architecture: chosen, sampling: sampling, capture: capture,
             tracing: writer != nil,
             capacity: RunSetup.capacity(model: model, promptTokens: promptIds.count, maxNewTokens: maxTokens),
-            threads: threads.count)
+            threads: threads.count(for: model))
         let options = GenerationOptions(
             maxNewTokens: maxTokens, sampling: sampling, stopStrings: stop,
             stopTokens: RunSetup.stopTokens(model: model, tokenizer: tokenizer))

@@ -29,7 +29,7 @@ struct LogitsCommand: ParsableCommand {
         }
         let runner = try DepthRunner(
             source: model, architecture: try architecture.resolve(for: model), capacity: ids.count,
-            threads: threads.count)
+            threads: threads.count(for: model))
         var output = "{\"logits\": ["
         var start = 0
         while start < ids.count {

@@ -128,7 +128,7 @@ struct WorkbenchCommand: ParsableCommand {
                 throw EngineError("--speed \(speed): expected a positive number of tokens per second")
             }
         }
-        let engine = LiveEngine(tokensPerSecond: speed, threads: threads.count)
+        let engine = LiveEngine(tokensPerSecond: speed, threads: threads.threads)
         try engine.check(settings)
         return engine
     }

@@ -79,6 +79,15 @@ public enum RunSetup {
         max(1, min(model.config.maxPositionEmbeddings, promptTokens + maxNewTokens))
     }
 
-    /// Threads to use by default: every core.
-    public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// Threads for `model`: `requested`, else every core, except for a model so small that
+    /// handing its products to another thread costs more than it saves (under
+    /// `smallModelBytes` of weights per token: the shipped demo models).
+    public static func threads(_ requested: Int?, for model: DepthModel) -> Int {
+        if let requested { return max(1, requested) }
+        guard model.model.decodeBytesPerToken >= smallModelBytes else { return 1 }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// See `threads(_:for:)`: measured on the 2-core VM (docs in README, Performance).
+    public static let smallModelBytes = 4 << 20
 }

@@ -34,19 +34,19 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
     private let pace: TimeInterval
     private var loadCount = 0
     private var threads = 0
-    /// Threads each run's matrix products use.
-    private let computeThreads: Int
+    /// Threads each run's matrix products use (nil: `RunSetup.threads`' default for the model).
+    private let computeThreads: Int?
 
     /// `environment` decides where bare model names are looked up (`ModelLocator`).
     /// `tokensPerSecond` caps the pace of generation (a demo that is easy to follow);
     /// nil runs as fast as the machine goes.
-    /// `threads`: how many threads each run's matrix products use (default: every core).
+    /// `threads`: how many threads each run's matrix products use (default: `RunSetup.threads` for the model).
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment, tokensPerSecond: Double? = nil,
-        threads: Int = RunSetup.defaultThreads
+        threads: Int? = nil
     ) {
         self.environment = environment
-        computeThreads = max(1, threads)
+        computeThreads = threads
         pace = tokensPerSecond.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 } ?? 0
     }
 
@@ -129,7 +129,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
             model: model, tokenizer: loaded.tokenizer, architecture: architecture, sampling: sampling,
             capture: .all, tracing: true,
             capacity: RunSetup.capacity(model: model, promptTokens: prompt.count, maxNewTokens: settings.maxNewTokens),
-            threads: computeThreads)
+            threads: RunSetup.threads(computeThreads, for: model))
         let options = GenerationOptions(
             maxNewTokens: settings.maxNewTokens, sampling: sampling,
             stopTokens: RunSetup.stopTokens(model: model, tokenizer: loaded.tokenizer), shiftsContext: true)
