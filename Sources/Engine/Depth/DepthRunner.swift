@@ -396,6 +396,15 @@ public final class DepthRunner {
         records[token].steps[records[token].steps.count - 1].score = score
     }
 
+    /// The argmax_stable criterion's value: for how many steps in a row the token's
+    /// prediction (log-probabilities) has kept its argmax (1 at its first step).
+    func argmaxRun(_ token: Int, _ logProbabilities: UnsafePointer<Float>, firstStep: Bool) -> Int {
+        let top = argmax(logProbabilities, count: model.config.vocabSize)
+        tokenCounts[token] = !firstStep && top == tokenArgmax[token] ? tokenCounts[token] + 1 : 1
+        tokenArgmax[token] = top
+        return tokenCounts[token]
+    }
+
     func setExit(_ token: Int, _ exit: ExitDecision) { records[token].exit = exit }
     func addRouterProbability(_ token: Int, _ probability: Float) { records[token].routerProbabilities.append(probability) }
     func addFlops(_ token: Int, _ flops: Double) { records[token].flops += flops }

@@ -145,10 +145,7 @@ public struct EarlyExitPolicy: DepthPolicy {
                 case .kl where depth > 1:
                     value = klDivergence(logProbabilities, from: previous + token * vocabulary, count: vocabulary)
                 case .argmaxStable:
-                    let top = argmax(logProbabilities, count: vocabulary)
-                    batch.tokenCounts[token] = depth > 1 && top == batch.tokenArgmax[token] ? batch.tokenCounts[token] + 1 : 1
-                    batch.tokenArgmax[token] = top
-                    value = Double(batch.tokenCounts[token])
+                    value = Double(batch.argmaxRun(token, logProbabilities, firstStep: depth == 1))
                 default:
                     value = nil
                 }

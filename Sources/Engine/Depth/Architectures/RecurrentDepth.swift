@@ -188,10 +188,7 @@ public struct RecurrentSettings: DepthPolicy, Equatable {
                 case .entropyDiff where loop > 1:
                     value = abs(entropy(logProbabilities, count: vocabulary) - entropy(before, count: vocabulary))
                 case .argmaxStable:
-                    let top = argmax(logProbabilities, count: vocabulary)
-                    batch.tokenCounts[token] = loop > 1 && top == batch.tokenArgmax[token] ? batch.tokenCounts[token] + 1 : 1
-                    batch.tokenArgmax[token] = top
-                    value = Double(batch.tokenCounts[token])
+                    value = Double(batch.argmaxRun(token, logProbabilities, firstStep: loop == 1))
                 default:
                     value = nil
                 }
