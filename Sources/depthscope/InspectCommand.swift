@@ -27,7 +27,11 @@ struct InspectCommand: ParsableCommand {
         var vocabSize: Int
         var contextLength: Int
         var rope: RopeParameters
+        /// The rope of each layer, where they differ (Gemma 3's local layers).
+        var layerRopes: [RopeParameters]?
         var slidingWindow: [Int?]
+        /// What the family's layers do beyond Llama's, in words.
+        var features: [String]
         var tiedEmbeddings: Bool
         var parameters: Int
         var weightDtypes: [String]
@@ -54,6 +58,8 @@ struct InspectCommand: ParsableCommand {
             case vocabSize = "vocab_size"
             case contextLength = "context_length"
             case slidingWindow = "sliding_window"
+            case layerRopes = "layer_ropes"
+            case features
             case tiedEmbeddings = "tied_embeddings"
             case weightDtypes = "weight_dtypes"
             case configDtype = "config_dtype"
@@ -104,7 +110,9 @@ struct InspectCommand: ParsableCommand {
             layers: config.numHiddenLayers, hiddenSize: config.hiddenSize,
             intermediateSize: config.intermediateSize, attentionHeads: config.numAttentionHeads,
             keyValueHeads: config.numKeyValueHeads, headDim: config.headDim, vocabSize: config.vocabSize,
-            contextLength: config.maxPositionEmbeddings, rope: config.rope, slidingWindow: config.layerWindows,
+            contextLength: config.maxPositionEmbeddings, rope: config.rope,
+            layerRopes: config.layerRopes.contains { $0 != config.layerRopes.first } ? config.layerRopes : nil,
+            slidingWindow: config.layerWindows, features: Self.features(config),
             tiedEmbeddings: config.tieWordEmbeddings, parameters: model.parameterCount,
             weightDtypes: model.matrixDTypes, configDtype: config.dtype, weightBytes: model.weightBytes,
             checkpointBytes: checkpointBytes, checkpointFiles: checkpointFiles,
@@ -125,9 +133,21 @@ struct InspectCommand: ParsableCommand {
             windows == ["full"]
             ? "full causal"
             : "sliding window per layer: " + r.slidingWindow.map { $0.map(String.init) ?? "full" }.joined(separator: ", ")
-        var rope = "\(r.rope.ropeType), theta \(r.rope.ropeTheta)"
-        if let factor = r.rope.factor { rope += ", factor \(factor)" }
-        if r.rope.frequencyFactors != nil { rope += ", per-frequency factors from the file" }
+        func describe(_ rope: RopeParameters) -> String {
+            var text = "\(rope.ropeType), theta \(rope.ropeTheta)"
+            if let factor = rope.factor { text += ", factor \(factor)" }
+            if rope.partialRotaryFactor < 1 { text += ", rotates \(rope.rotaryDimension(headDim: r.headDim)) of \(r.headDim) dims" }
+            if rope.frequencyFactors != nil { text += ", per-frequency factors from the file" }
+            return text
+        }
+        var rope = describe(r.rope)
+        if let layers = r.layerRopes {
+            let kinds = layers.reduce(into: [RopeParameters]()) { if !$0.contains($1) { $0.append($1) } }
+            rope = kinds.map { kind in
+                let count = layers.filter { $0 == kind }.count
+                return "\(describe(kind)) (\(count) layer\(count == 1 ? "" : "s"))"
+            }.joined(separator: "; ")
+        }
         let lines: [(String, String)] = [
             ("model", r.folder),
             ("architecture", r.modelType + (r.architectures.isEmpty ? "" : " (\(r.architectures.joined(separator: ", ")))")),
@@ -138,6 +158,7 @@ struct InspectCommand: ParsableCommand {
             ("context", "\(r.contextLength)"),
             ("rope", rope),
             ("attention", attention),
+            ("layer", r.features.isEmpty ? "as Llama's" : r.features.joined(separator: ", ")),
             ("lm_head", r.tiedEmbeddings ? "tied to embeddings" : "separate"),
             ("parameters", formatted(r.parameters)),
             ("dtype", r.weightDtypes.joined(separator: ", ") + (r.configDtype.map { " (\(r.format == "gguf" ? "file" : "config"): \($0))" } ?? "")),
@@ -150,6 +171,27 @@ struct InspectCommand: ParsableCommand {
                 ?? r.tokenizerError.map { "unreadable: \($0)" } ?? "none found"),
         ]
         return lines.map { $0.0.padding(toLength: 13, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    /// What a family's layers do beyond Llama's (the config fields the family sets).
+    static func features(_ c: ModelConfig) -> [String] {
+        var features: [String] = []
+        if c.activation != .silu { features.append("activation \(c.hiddenAct) (gated)") }
+        if let scale = c.embeddingScale { features.append(String(format: "embeddings x %.4g", scale)) }
+        if c.queryKeyNorm { features.append("RMSNorm on each q/k head") }
+        switch c.extraNorms {
+        case .none: break
+        case .branchOutputs: features.append("norms after each branch")
+        case .afterResiduals: features.append("norms after each residual add")
+        }
+        if c.qkvBias || c.outputBias || c.feedForwardBias { features.append("biases") }
+        if abs(c.attentionScale * Float(c.headDim).squareRoot() - 1) > 1e-6 {
+            features.append(String(format: "attention scale %.4g", c.attentionScale))
+        }
+        if let cap = c.attentionSoftcap { features.append("attention soft-cap \(cap)") }
+        if let cap = c.logitSoftcap { features.append("logit soft-cap \(cap)") }
+        if c.normBeforeCoda { features.append("final norm before the coda") }
+        return features
     }
 
     private func formatted(_ number: Int) -> String {
