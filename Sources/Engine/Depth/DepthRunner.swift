@@ -14,7 +14,8 @@ import Foundation
 ///
 /// Every schedule step has its own KV cache; a skipped step costs nothing. Scratch memory
 /// is allocated once, so with capture off a decoded token allocates nothing. The depth
-/// policy (Depth/Policies/) drives the batch through the primitives below.
+/// policy (with its architecture in Depth/Architectures/) drives the batch through the
+/// primitives below.
 public final class DepthRunner {
     public let source: DepthModel
     public let architecture: Architecture
@@ -101,8 +102,9 @@ public final class DepthRunner {
         }
         let config = model.config
         let vocabulary = config.vocabSize
-        let buffers = 1 + architecture.policy.predictionBuffers
-        // About 64 MB of vocabulary-sized rows at most, and never more rows than the context.
+        // Vocabulary-sized rows per token: predictions, kept logits, the policy's log-probabilities.
+        let buffers = 2 + architecture.policy.predictionBuffers
+        // About 64 MB of them at most, and never more rows than the context.
         let rows = min(max(batchSize ?? min(64, (64 << 20) / max(4 * vocabulary * buffers, 1)), 1), capacity)
         self.batchSize = rows
         self.capture = capture
