@@ -125,6 +125,7 @@ import Testing
         // Word boundaries with Oniguruma's word characters (letters, marks, digits, "_", and ²).
         #expect(try pieces(#"\bx"#, "x ax ²x _x éx -x") == ["x", "x"])  // the first and the last
         #expect(try pieces(#"\B."#, "ab c") == ["b"])
+        #expect(try pieces(#"\W\B"#, "a. .") == [".", " ", "."])  // the text's end is not a word character
         #expect(try pieces(#"\w+"#, "a_1 é٣ x\u{301} \u{200D}") == ["a_1", "é٣", "x\u{301}"])
     }
 
