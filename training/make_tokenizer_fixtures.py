@@ -526,6 +526,18 @@ def added_token(content, special=True, rstrip=False, lstrip=False, normalized=Fa
                       single_word=False)
 
 
+def with_bridge_merges(tok, pairs):
+    """A vocabulary trained after a pre-tokenizer has no merge across the pieces it cuts, so a
+    wrong cut would not show in the ids. These merges (added last, as the rarest) join what the
+    real pre-tokenizer keeps apart, or what only it keeps together."""
+    data = json.loads(tok.to_str())
+    for left, right in pairs:
+        if left + right not in data["model"]["vocab"]:
+            data["model"]["vocab"][left + right] = len(data["model"]["vocab"])
+        data["model"]["merges"].append([left, right])
+    return Tokenizer.from_str(json.dumps(data))
+
+
 SMOLLM2_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<repo_name>", "<reponame>", "<file_sep>",
                     "<filename>", "<gh_stars>", "<issue_start>", "<issue_comment>", "<issue_closed>",
                     "<jupyter_start>", "<jupyter_text>", "<jupyter_code>", "<jupyter_output>",
@@ -542,15 +554,8 @@ def make_smollm2(train, texts, rng):
     tok.decoder = decoders.ByteLevel(add_prefix_space=True, trim_offsets=True, use_regex=True)
     tok.train_from_iterator(lines(training_text(train, 200_000)),
                             bpe_trainer(700, SMOLLM2_SPECIALS, pre_tokenizers.ByteLevel.alphabet()))
-    # Trained after the Digits split, the vocabulary has no merge across a digit, so the split
-    # would not show in the ids. Add a few such merges (last, as the real vocabulary's rarest):
-    # only a tokenizer that does not isolate every digit can use them.
-    data = json.loads(tok.to_str())
-    for left, right in [("1", "2"), ("Ġ", "1"), ("2", "0"), ("20", "2"), ("202", "4"), ("x", "2")]:
-        if left + right not in data["model"]["vocab"]:
-            data["model"]["vocab"][left + right] = len(data["model"]["vocab"])
-        data["model"]["merges"].append([left, right])
-    tok = Tokenizer.from_str(json.dumps(data))
+    # Only a tokenizer that does not isolate every digit can use these.
+    tok = with_bridge_merges(tok, [("1", "2"), ("Ġ", "1"), ("2", "0"), ("20", "2"), ("202", "4"), ("x", "2")])
     extra = family_texts(texts) + [
         "<|im_start|>user\nWhat is 12345 * 678?<|im_end|>\n<|im_start|>assistant\n",
         "<filename>a1.py<gh_stars>10-100\nx = 42<|endoftext|>",
@@ -704,6 +709,8 @@ def make_phi4_mini(train, texts, rng):
     tok.decoder = decoders.ByteLevel()
     tok.train_from_iterator(lines(training_text(train, 200_000)),
                             bpe_trainer(700, [], pre_tokenizers.ByteLevel.alphabet()))
+    # \p{N}{1,3} keeps "123" and cuts "12345" after three digits; "HELLOWorld" splits before "W".
+    tok = with_bridge_merges(tok, [("1", "2"), ("12", "3"), ("4", "5"), ("3", "4"), ("O", "W"), ("'", "M")])
     tok.add_special_tokens([added_token(content) for content in PHI4_MINI_ADDED])
     extra = family_texts(texts) + [
         "<|system|>You are Phi.<|tool|>[{\"name\": \"f\"}]<|/tool|><|end|><|user|>Hi<|end|><|assistant|>",
@@ -754,6 +761,8 @@ def make_huginn(train, texts, rng):
     tok.pre_tokenizer = pre
     tok.train_from_iterator(lines(training_text(train, 200_000)),
                             bpe_trainer(700, [], pre_tokenizers.ByteLevel.alphabet()))
+    # Its \b keeps "it's" whole ([\p{L}]+['’ʼ](?:\p{L}+)\b) and splits digits and operators apart.
+    tok = with_bridge_merges(tok, [("'", "s"), ("it", "'s"), ("1", "2"), ("=", "="), ("Ġ", "=")])
     # bpeasy's export: empty subword prefix and suffix, "left right" merges, no ignore_merges, the
     # special tokens after the vocabulary; Huginn adds <|begin_text|> $A <|end_text|>.
     data = json.loads(tok.to_str())

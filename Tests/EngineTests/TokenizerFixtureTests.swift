@@ -92,8 +92,8 @@ import Testing
         try check("gemma2", kind: "bpe-sentencepiece", size: 700, bos: "<bos>", eos: "<eos>")
         try check("gemma3", kind: "bpe-sentencepiece", size: 721, bos: "<bos>", eos: "<eos>")
         try check("phi3", kind: "bpe-sentencepiece", size: 711, bos: "<s>", eos: "<|endoftext|>")  // "</s>" is not special
-        try check("phi4-mini", kind: "bpe-byte-level", size: 712, bos: nil, eos: "<|endoftext|>")
-        try check("huginn", kind: "bpe-byte-level", size: 710, bos: "<|begin_text|>", eos: "<|end_text|>")
+        try check("phi4-mini", kind: "bpe-byte-level", size: 718, bos: nil, eos: "<|endoftext|>")
+        try check("huginn", kind: "bpe-byte-level", size: 714, bos: "<|begin_text|>", eos: "<|end_text|>")
     }
 
     /// A GGUF file holding the same vocabulary (tokenizer.ggml.pre "smollm" / "gpt-4o") tokenizes
