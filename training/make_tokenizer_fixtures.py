@@ -17,8 +17,8 @@ library, configured the way the real families are configured:
   char            char_vocab.json (our own format; expectations computed from Python code points)
 
 and one per model family the engine runs, each set up the way that family's real tokenizer.json
-is (notes and sources: /work/notes/tokenizers.md; the vocabularies are trained here, the added
-tokens are the real ones with their real flags):
+is (the sources for each are in the project notes, tokenizers.md; the vocabularies are trained
+here, the added tokens are the real ones with their real flags as far as they could be checked):
 
   smollm2         Digits(individual_digits) + ByteLevel(GPT-2 regex), the 17 StarCoder-style specials
   qwen3           Qwen2's NFC + Split + ByteLevel, Qwen3's added tokens (<think>, <tool_call>, FIM ones
