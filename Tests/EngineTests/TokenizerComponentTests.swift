@@ -87,6 +87,19 @@ import Testing
         }
     }
 
+    /// The Digits pre-tokenizer counts exactly the scalars as numeric that HF does (Rust's
+    /// `char::is_numeric`), over all of Unicode.
+    @Test func digitsAreNumericExactlyAsInHuggingFace() throws {
+        struct Numeric: Decodable { let digitsIsNumeric: [[UInt32]] }
+        let expected = try TokenizerFixtures.decode(Numeric.self, from: TokenizerFixtures.file("unicode_classes.json"))
+        var expectedScalars: [UInt32] = []
+        for range in expected.digitsIsNumeric { expectedScalars.append(contentsOf: range[0]...range[1]) }
+        #expect(expectedScalars.count > 1800)
+        let numeric = (0...0x10FFFF).compactMap(Unicode.Scalar.init(_:) as (UInt32) -> Unicode.Scalar?)
+            .filter(Digits.isNumeric).map(\.value)
+        #expect(numeric == expectedScalars, "\(numeric.count) scalars vs \(expectedScalars.count)")
+    }
+
     @Test func regexSemantics() throws {
         func pieces(_ pattern: String, _ text: String) throws -> [String] {
             let scalars = Array(text.unicodeScalars)
@@ -109,10 +122,15 @@ import Testing
         #expect(try pieces(#"[^\s]"#, "👨‍👩") == ["👨", "\u{200D}", "👩"])
         #expect(try pieces(#"\x{1F600}|\u00e9|\x41"#, "😀éA") == ["😀", "é", "A"])
         #expect(try pieces("{braces}", "{braces}") == ["{braces}"])
+        // Word boundaries with Oniguruma's word characters (letters, marks, digits, "_", and ²).
+        #expect(try pieces(#"\bx"#, "x ax ²x _x éx -x") == ["x", "x"])  // the first and the last
+        #expect(try pieces(#"\B."#, "ab c") == ["b"])
+        #expect(try pieces(#"\W\B"#, "a. .") == [".", " ", "."])  // the text's end is not a word character
+        #expect(try pieces(#"\w+"#, "a_1 é٣ x\u{301} \u{200D}") == ["a_1", "é٣", "x\u{301}"])
     }
 
     @Test func regexRefusesWhatItCannotMatchExactly() {
-        for pattern in [#"\w+"#, #"\bfoo"#, #"(?<=a)b"#, #"(\w)\1"#, "a++", "[[a]]", "[a&&b]", #"\p{Han}"#,
+        for pattern in [#"\Gfoo"#, #"[\b]"#, #"\h"#, #"(?<=a)b"#, #"(\w)\1"#, "a++", "[[a]]", "[a&&b]", #"\p{Han}"#,
                         "(a*)*", "(", "a)", "[a", "*a", "(?x)a", "a{5,2}", String(repeating: "(", count: 5000),
                         String(repeating: "(?i)a", count: 5000), "a" + String(repeating: "?", count: 5000),
                         "(((a{1000}){1000}){1000})"] {

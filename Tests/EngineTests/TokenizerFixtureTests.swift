@@ -70,6 +70,47 @@ import Testing
         #expect(mistral.kind == "bpe-sentencepiece")
     }
 
+    /// The family fixtures: their kind, vocabulary size and the BOS / EOS tokens the engine finds
+    /// in them (without a tokenizer_config.json).
+    @Test func familyFixturesReportTheirSpecialTokens() throws {
+        func check(_ name: String, kind: String, size: Int, bos: String?, eos: String?,
+                   sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let tokenizer = try #require(try TokenizerFixtures.tokenizer(name) as? HuggingFaceTokenizer)
+            func id(_ text: String?) throws -> Int? {
+                guard let text else { return nil }
+                let ids = try tokenizer.encode(text, addSpecialTokens: false)
+                #expect(ids.count == 1, "\(name): \(text) is not one token", sourceLocation: sourceLocation)
+                return ids.first
+            }
+            #expect(tokenizer.kind == kind, "\(name)", sourceLocation: sourceLocation)
+            #expect(tokenizer.vocabularySize == size, "\(name)", sourceLocation: sourceLocation)
+            #expect(tokenizer.bosTokenId == (try id(bos)), "\(name) BOS", sourceLocation: sourceLocation)
+            #expect(tokenizer.eosTokenId == (try id(eos)), "\(name) EOS", sourceLocation: sourceLocation)
+        }
+        try check("smollm2", kind: "bpe-byte-level", size: 706, bos: nil, eos: "<|endoftext|>")
+        try check("qwen3", kind: "bpe-byte-level", size: 726, bos: nil, eos: "<|endoftext|>")
+        try check("gemma2", kind: "bpe-sentencepiece", size: 700, bos: "<bos>", eos: "<eos>")
+        try check("gemma3", kind: "bpe-sentencepiece", size: 721, bos: "<bos>", eos: "<eos>")
+        try check("phi3", kind: "bpe-sentencepiece", size: 711, bos: "<s>", eos: "<|endoftext|>")  // "</s>" is not special
+        try check("phi4-mini", kind: "bpe-byte-level", size: 718, bos: nil, eos: "<|endoftext|>")
+        try check("huginn", kind: "bpe-byte-level", size: 714, bos: "<|begin_text|>", eos: "<|end_text|>")
+    }
+
+    /// A GGUF file holding the same vocabulary (tokenizer.ggml.pre "smollm" / "gpt-4o") tokenizes
+    /// and decodes as the tokenizer.json does.
+    @Test(arguments: ["smollm2", "phi4-mini"])
+    func ggufVocabularyTokenizesAsTheTokenizerJSON(_ name: String) throws {
+        let tokenizer = try loadTokenizer(file: TokenizerFixtures.folder(name) + "/tokenizer.gguf")
+        #expect(tokenizer.kind == "bpe-byte-level")
+        for expected in try TokenizerExpectations.load(name).cases {
+            let label = "\(name).gguf \(expected.text.prefix(40).debugDescription)"
+            #expect(try tokenizer.encode(expected.text, addSpecialTokens: false) == expected.ids, "\(label)")
+            #expect(try tokenizer.encode(expected.text, addSpecialTokens: true) == expected.idsWithSpecial, "\(label)")
+            expectSameText(try tokenizer.decode(expected.idsWithSpecial, skipSpecialTokens: false),
+                           expected.decoded ?? expected.text, label)
+        }
+    }
+
     /// Llama 3 sets ignore_merges; its fixture has whole words the merges never build.
     @Test func ignoreMergesTakesWholeWordsFromTheVocabulary() throws {
         let tokenizer = try TokenizerFixtures.tokenizer("llama3") as? HuggingFaceTokenizer

@@ -8,9 +8,11 @@ enum TokenizerFixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures").appendingPathComponent("tokenizers")
 
-    /// Every tokenizer.json fixture, one per configuration family.
+    /// Every tokenizer.json fixture, one per configuration family; the second line has one per
+    /// model family the engine runs, set up as that family's real tokenizer.json.
     static let huggingFaceNames = [
         "gpt2", "llama3", "qwen2", "roberta", "llama2", "mistral", "metaspace-unk", "metaspace-unk-unfused",
+        "smollm2", "qwen3", "gemma2", "gemma3", "phi3", "phi4-mini", "huginn",
     ]
 
     static func folder(_ name: String) -> String { root.appendingPathComponent(name).path }

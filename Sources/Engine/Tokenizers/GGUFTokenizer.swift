@@ -3,7 +3,8 @@
 /// engine's one BPE implementation (`HuggingFaceTokenizer`).
 ///
 /// - model "gpt2": byte-level BPE. Tokens and merges are stored; the pre-tokenizer is
-///   named by `tokenizer.ggml.pre` (llama-bpe = Llama 3, qwen2, gpt2/default).
+///   named by `tokenizer.ggml.pre` (llama-bpe = Llama 3, qwen2 = Qwen2/Qwen3, smollm =
+///   SmolLM/SmolLM2, gpt-4o = Phi-4-mini and other o200k vocabularies, gpt2/default).
 /// - model "llama": SentencePiece BPE. Tokens, scores and token types are stored; the
 ///   merges are rebuilt from the vocabulary as transformers does when it converts a
 ///   SentencePiece model (every split of a token into two tokens, best-scored first), with
@@ -23,6 +24,10 @@ public enum GGUFTokenizer {
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     static let qwen2Pattern =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+
+    /// OpenAI's o200k split, as the tokenizer.json files of Phi-4-mini and Xenova/gpt-4o write it.
+    static let gpt4oPattern =
+        #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
     /// Whether the file has a tokenizer (llama.cpp writes "no_vocab" for none).
     public static func hasTokenizer(_ file: GGUFFile) -> Bool {
@@ -120,12 +125,25 @@ public enum GGUFTokenizer {
             case "qwen2":
                 preTokenizer = split(qwen2Pattern)
                 normalizer = .object([("type", .string("NFC"))])
+            case "gpt-4o":
+                preTokenizer = split(gpt4oPattern)
+            case "smollm":
+                // SmolLM's tokenizer.json: every digit alone, then GPT-2's ByteLevel split.
+                preTokenizer = .object([
+                    ("type", .string("Sequence")),
+                    ("pretokenizers", .array([
+                        .object([("type", .string("Digits")), ("individual_digits", .bool(true))]),
+                        .object([
+                            ("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)), ("use_regex", .bool(true)),
+                        ]),
+                    ])),
+                ])
             case "gpt2", "gpt-2", "default":
                 preTokenizer = .object([
                     ("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)), ("use_regex", .bool(true)),
                 ])
             default:
-                throw EngineError("tokenizer.ggml.pre '\(pre)' is not supported (supported: llama-bpe, qwen2, gpt2, default)")
+                throw EngineError("tokenizer.ggml.pre '\(pre)' is not supported (supported: llama-bpe, qwen2, gpt-4o, smollm, gpt2, default)")
             }
             bpe = .object([
                 ("type", .string("BPE")), ("vocab", .object(vocabulary)), ("merges", .array(merges)),

@@ -170,7 +170,7 @@ struct HuggingFaceTokenizer: Tokenizer {
     /// When no tokenizer_config.json names the EOS token: the first special token with a
     /// conventional end-of-text name.
     private static func likelyEOS(_ added: [AddedToken]) -> String? {
-        let names = ["</s>", "<|endoftext|>", "<|end_of_text|>", "<|im_end|>", "<eos>", "<|eot_id|>", "[SEP]"]
+        let names = ["</s>", "<|endoftext|>", "<|end_of_text|>", "<|end_text|>", "<|im_end|>", "<eos>", "<|eot_id|>", "[SEP]"]
         for name in names where added.contains(where: { $0.special && $0.content == name }) {
             return name
         }

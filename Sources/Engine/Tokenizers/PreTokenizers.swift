@@ -7,6 +7,8 @@ indirect enum PreTokenizer: Sendable {
     case split(TextPattern, SplitBehavior, invert: Bool)
     /// SentencePiece style: spaces become `replacement` ("▁"), which may be prepended and split on.
     case metaspace(replacement: Unicode.Scalar, prependScheme: PrependScheme, split: Bool)
+    /// Numbers apart from the text around them (see `Digits`).
+    case digits(individualDigits: Bool)
 
     init(json: JSONNode) throws {
         let type = try json.required("type").string()
@@ -29,6 +31,8 @@ indirect enum PreTokenizer: Sendable {
             self = .metaspace(replacement: try metaspaceReplacement(json),
                               prependScheme: try PrependScheme(json: json),
                               split: try json.bool("split", default: true))
+        case "Digits":
+            self = .digits(individualDigits: try json.bool("individual_digits", default: false))
         default:
             throw json.error("unsupported pre-tokenizer type '\(type)'")
         }
@@ -83,6 +87,8 @@ indirect enum PreTokenizer: Sendable {
                 }
             }
             return result
+        case .digits(let individualDigits):
+            return pieces.flatMap { Digits.apply(to: $0, individualDigits: individualDigits) }
         }
     }
 }

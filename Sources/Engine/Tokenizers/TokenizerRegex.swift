@@ -5,9 +5,9 @@
 /// `matches(in:)` steps over the text as Oniguruma's `find_iter` does.
 ///
 /// Supported: literals, `.`, `[...]` classes with ranges and escapes, `\s \S \d \D \p{..} \P{..}
-/// \t \n \r \f \v \a \e \xHH \x{H..} \uHHHH`, groups `(..)` `(?:..)` `(?i:..)` `(?-i:..)` `(?i)`,
+/// \w \W \t \n \r \f \v \a \e \xHH \x{H..} \uHHHH`, groups `(..)` `(?:..)` `(?i:..)` `(?-i:..)` `(?i)`,
 /// lookahead `(?=..)` `(?!..)`, quantifiers `? * + {n} {n,} {n,m} {,m}` and their lazy forms,
-/// anchors `^ $ \A \z`. Anything else is an error naming the pattern, never a silent mismatch.
+/// anchors `^ $ \A \z \b \B`. Anything else is an error naming the pattern, never a silent mismatch.
 struct TokenizerRegex: Sendable {
     let pattern: String
     private let program: [Instruction]
@@ -125,9 +125,16 @@ private enum Instruction: Sendable {
 
 private enum Anchor: Sendable {
     case lineStart, lineEnd, textStart, textEnd
+    /// `\b` and `\B`: between a word character and something else (the text's ends count
+    /// as non-word), with Oniguruma's word characters.
+    case wordBoundary, notWordBoundary
 
     func holds(at pos: Int, in text: [Unicode.Scalar]) -> Bool {
         switch self {
+        case .wordBoundary, .notWordBoundary:
+            let before = pos > 0 && UnicodeClasses.isRegexWordCharacter(text[pos - 1])
+            let after = pos < text.count && UnicodeClasses.isRegexWordCharacter(text[pos])
+            return (before != after) == (self == .wordBoundary)
         case .lineStart: return pos == 0 || text[pos - 1] == "\n"
         case .lineEnd: return pos == text.count || text[pos] == "\n"
         case .textStart: return pos == 0
@@ -143,6 +150,7 @@ struct ScalarClass: Sendable {
         case range(UInt32, UInt32)
         case categories(CategorySet)
         case whitespace
+        case word
         case set(ScalarClass)
     }
 
@@ -176,6 +184,8 @@ struct ScalarClass: Sendable {
                 if let have = categories, !wanted.isDisjoint(with: have) { return true }
             case .whitespace:
                 if UnicodeClasses.isWhitespace(scalar) { return true }
+            case .word:
+                if UnicodeClasses.isRegexWordCharacter(scalar) { return true }
             case .set(let inner):
                 if inner.contains(scalar) { return true }
             }
@@ -440,6 +450,8 @@ private struct RegexParser {
         case "e": return .scalar("\u{1B}")
         case "s": return .set(ScalarClass(items: [.whitespace]))
         case "S": return .set(ScalarClass(items: [.whitespace], negated: true))
+        case "w": return .set(ScalarClass(items: [.word]))
+        case "W": return .set(ScalarClass(items: [.word], negated: true))
         case "d": return .set(ScalarClass(items: [.categories(.decimalNumber)]))
         case "D": return .set(ScalarClass(items: [.categories(.decimalNumber)], negated: true))
         case "p", "P": return .set(try parseProperty(negated: c == "P"))
@@ -447,6 +459,8 @@ private struct RegexParser {
         case "u": return .scalar(try parseHexDigits(count: 4))
         case "A" where !inClass: return .anchor(.textStart)
         case "z" where !inClass: return .anchor(.textEnd)
+        case "b" where !inClass: return .anchor(.wordBoundary)
+        case "B" where !inClass: return .anchor(.notWordBoundary)
         default:
             if c.properties.isASCIIHexDigit || ("a"..."z").contains(c) || ("A"..."Z").contains(c) {
                 throw error("unsupported escape '\\\(c)'")

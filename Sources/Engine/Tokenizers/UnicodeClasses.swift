@@ -46,6 +46,24 @@ enum UnicodeClasses {
             .contains(CategorySet(properties.generalCategory))
     }
 
+    /// Oniguruma's `\w` (and so `\b`): Alphabetic, marks, decimal digits and connector
+    /// punctuation, plus six Latin-1 number signs (¹ ² ³ ¼ ½ ¾) that Oniguruma's table for
+    /// code points below 256 counts as word characters. Unicode 16.0, like the other classes.
+    static func isRegexWordCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 {
+            let c = scalar.value
+            return (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x5F
+        }
+        switch scalar.value {
+        case 0xB2, 0xB3, 0xB9, 0xBC, 0xBD, 0xBE: return true
+        default: break
+        }
+        let category = generalCategory(scalar)
+        if category == .unassigned { return false }
+        if scalar.properties.isAlphabetic { return true }
+        return CategorySet.mark.union(.decimalNumber).union(.connectorPunctuation).contains(CategorySet(category))
+    }
+
     /// Simple case folding, for `(?i:...)`: two scalars match case-insensitively when their
     /// folds are equal. Lowercasing is the fold except for the few lowercase letters that fold
     /// to another letter (long s folds to s, final sigma to sigma, ...).
