@@ -197,7 +197,7 @@ struct Renderer {
         let ch = cursorAt.y < textArea.height ? textArea.style(at: cursorAt.x, cursorAt.y) : nil
         if ch != nil { textArea.restyle(cursorAt.x, cursorAt.y) { _ in palette.selected } }
         inner.put(
-            "Enter applies and restarts · Ctrl-T chat \(chat ? "off" : "on") · Ctrl-J newline · Esc cancels", 0, inner.height - 1,
+            "Enter restarts · Ctrl-T chat \(chat ? "off" : "on") · Ctrl-J newline · Esc cancels", 0, inner.height - 1,
             palette.inactive)
     }
 }
