@@ -48,7 +48,7 @@ public enum KeyBindings {
             KeyBinding(keys: [.char("n")], action: .stepForward, help: "one token, then pause", group: "run"),
             KeyBinding(keys: [.char("N")], action: .stepBack, help: "step back (replay)", group: "run"),
             KeyBinding(keys: [.char("r")], action: .restart, help: "restart, same seed", group: "run"),
-            KeyBinding(keys: [.char("i")], action: .editPrompt, help: "edit the prompt (Ctrl-T: chat message)", group: "run"),
+            KeyBinding(keys: [.char("i")], action: .editPrompt, help: "edit prompt, Ctrl-T chat", group: "run"),
             KeyBinding(keys: [.char("s")], action: .samplingSettings, help: "sampling settings", group: "run"),
             KeyBinding(keys: [.char("m")], action: .pickModel, help: "choose the model", group: "run"),
             KeyBinding(keys: [.char("a")], action: .pickArchitecture, help: "choose the architecture", group: "run"),
