@@ -152,8 +152,9 @@ public struct GGUFKeys {
     }
 }
 
-/// The tensors of a GGUF file, by llama.cpp name, into the engine's weight types: F32, F16,
-/// BF16 and Q8_0 as stored, Q4_0 re-blocked to Q8_0 (exactly).
+/// The tensors of a GGUF file, by llama.cpp name, into the engine's weight formats: each
+/// GGUF type in the format that lists it (`WeightFormatTraits.ggufLoads`: F32, F16, BF16
+/// and Q8_0 as stored, Q4_0 re-blocked to Q8_0 exactly).
 public struct GGUFSource: TensorSource {
     public let file: GGUFFile
     public var format: CheckpointFormat { .gguf }
@@ -172,23 +173,12 @@ public struct GGUFSource: TensorSource {
         let tensor = try self.tensor(name, dimensions: [columns, storedRows])
         defer { file.releasePages(of: tensor) }
         let stored = file.bytes(of: tensor)
-        let format: WeightFormat
-        var reblocked: [UInt8] = []
-        switch tensor.type {
-        case .f32: format = .f32
-        case .f16: format = .f16
-        case .bf16: format = .bf16
-        case .q8_0:
-            // Same block layout as the engine's q8_0: taken as stored.
-            try checkBlocks(tensor, bytes: stored)
-            format = .q8_0
-        case .q4_0:
-            reblocked = try reblockQ4_0AsQ8_0(tensor, bytes: stored, file: file.path)
-            format = .q8_0
-        default:
+        guard let (format, load) = WeightFormat.loading(tensor.type) else {
             throw EngineError(
-                "\(file.path): tensor '\(name)' has type \(tensor.type.name); supported: F32, F16, BF16, Q8_0, Q4_0")
+                "\(file.path): tensor '\(name)' has type \(tensor.type.name); supported: \(WeightFormat.ggufTypeNames)")
         }
+        try checkBlocks(tensor, bytes: stored)
+        let reblocked = try load.rewrite?(tensor, stored, file.path) ?? []
         return try reblocked.withUnsafeBytes { converted in
             let bytes = reblocked.isEmpty ? stored : converted
             guard let indices = rowIndices(stored: storedRows, rows: rows, order: order) else {
@@ -239,36 +229,4 @@ public struct GGUFSource: TensorSource {
         }
         return tensor
     }
-}
-
-/// Q4_0 blocks rewritten as Q8_0 blocks, exactly: both hold an f16 scale d for 32 weights,
-/// and Q4_0's values (nibble - 8, in -8...7) fit int8, so x = d * q is unchanged and the
-/// engine needs one quantised format only.
-///
-/// Q4_0 block: f16 scale d, then 16 bytes; element j is the low nibble of byte j, element
-/// j + 16 the high nibble. Q8_0 block: f16 scale d, then 32 int8.
-func reblockQ4_0AsQ8_0(_ tensor: GGUFTensorInfo, bytes: UnsafeRawBufferPointer, file: String) throws -> [UInt8] {
-    let count = tensor.elementCount
-    guard let layout = tensor.type.layout, count % layout.blockSize == 0,
-        bytes.count == count / layout.blockSize * layout.blockBytes, let base = bytes.baseAddress
-    else {
-        throw EngineError("\(file): tensor '\(tensor.name)' has \(bytes.count) bytes, wrong for \(count) \(tensor.type.name) values")
-    }
-    let blocks = count / layout.blockSize
-    let q8BlockBytes = WeightFormat.q8BlockBytes
-    var result = [UInt8](repeating: 0, count: blocks * q8BlockBytes)
-    result.withUnsafeMutableBytes { out in
-        for block in 0..<blocks {
-            let source = base + block * layout.blockBytes
-            let target = block * q8BlockBytes
-            out[target] = source.load(as: UInt8.self)
-            out[target + 1] = source.load(fromByteOffset: 1, as: UInt8.self)
-            for j in 0..<16 {
-                let byte = source.load(fromByteOffset: 2 + j, as: UInt8.self)
-                out[target + 2 + j] = UInt8(bitPattern: Int8(Int(byte & 0x0F) - 8))
-                out[target + 2 + j + 16] = UInt8(bitPattern: Int8(Int(byte >> 4) - 8))
-            }
-        }
-    }
-    return result
 }

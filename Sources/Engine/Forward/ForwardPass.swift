@@ -221,7 +221,7 @@ extension Model {
     /// The inputs transposed once for the products that share them (nil where the products
     /// would not use it: q8_0 weights, or too few rows).
     func pack(_ x: UnsafePointer<Float>, columns: Int, rows: Int, for matrix: WeightMatrix, state: RunState) -> PackedInputs? {
-        guard matrix.format != .q8_0, rows >= PackedInputs.minimumTokens, rows <= state.rows else { return nil }
+        guard matrix.format.usesPackedInputs, rows >= PackedInputs.minimumTokens, rows <= state.rows else { return nil }
         return PackedInputs.pack(
             x, xStride: columns, tokens: rows, columns: columns, into: state.packedInputs.pointer, pool: state.pool)
     }

@@ -24,11 +24,25 @@ func horizontalSum(_ v: Vector16) -> Float {
     return v2[0] + v2[1]
 }
 
-/// Loads 16 weights starting at element `index` and widens them to f32.
+/// One stored float element type: loads 16 weights starting at element `index` (or one)
+/// and widens them to f32. The kernels below are generic over it; the float formats
+/// (Formats/FloatWeightFormat.swift) call them through the requirements at the end of this
+/// file, which are specialised here.
 protocol WeightElement {
     static var byteSize: Int { get }
     static func load16(_ base: UnsafeRawPointer, _ index: Int) -> Vector16
     static func load1(_ base: UnsafeRawPointer, _ index: Int) -> Float
+
+    /// `matrixVector` over `rows` for a row-major matrix of this element type.
+    static func matrixVector(
+        _ weights: UnsafeRawPointer, rows: Range<Int>, columns: Int, _ x: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>)
+    /// `matrixMatrix` over `rows` for a row-major matrix of this element type.
+    static func matrixMatrix(
+        _ weights: UnsafeRawPointer, rows: Range<Int>, columns: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int)
+    /// Widens `count` stored elements to f32.
+    static func widen(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>, count: Int)
 }
 
 enum F32Element: WeightElement {
@@ -40,6 +54,9 @@ enum F32Element: WeightElement {
     @inline(__always)
     static func load1(_ base: UnsafeRawPointer, _ index: Int) -> Float {
         base.loadUnaligned(fromByteOffset: index * 4, as: Float.self)
+    }
+    static func widen(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        destination.update(from: source.assumingMemoryBound(to: Float.self), count: count)
     }
 }
 
@@ -245,34 +262,27 @@ func matrixMatrix<E: WeightElement>(
 
 // Concrete entry points. Debug builds compile file by file, and a generic function called
 // from another file is not specialised there (each element load becomes a call through a
-// witness table, ~10x slower), so other files call only these.
-
-/// y = W x over `rows` for a row-major f32, f16 or bf16 matrix.
-func matrixVector(
-    format: WeightFormat, _ weights: UnsafeRawPointer, rows: Range<Int>, columns: Int,
-    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
-) {
-    switch format {
-    case .f16: matrixVector(F16Element.self, weights, rows: rows, columns: columns, x, y)
-    case .bf16: matrixVector(BF16Element.self, weights, rows: rows, columns: columns, x, y)
-    case .f32: matrixVector(F32Element.self, weights, rows: rows, columns: columns, x, y)
-    case .q8_0: preconditionFailure("q8_0 products go through the C kernels")
+// witness table, ~10x slower). These implement WeightElement's requirements here, where
+// the conformances are, so each element type's witness is the specialised kernel: other
+// files call them (one dynamic call per product chunk at most), never the generics.
+extension WeightElement {
+    static func matrixVector(
+        _ weights: UnsafeRawPointer, rows: Range<Int>, columns: Int, _ x: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>
+    ) {
+        Engine.matrixVector(Self.self, weights, rows: rows, columns: columns, x, y)
     }
-}
 
-/// Y = X W^T over `rows` for a row-major f32, f16 or bf16 matrix and `tokens` inputs.
-func matrixMatrix(
-    format: WeightFormat, _ weights: UnsafeRawPointer, rows: Range<Int>, columns: Int,
-    _ x: UnsafePointer<Float>, xStride: Int, tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
-) {
-    switch format {
-    case .f16:
-        matrixMatrix(F16Element.self, weights, rows: rows, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
-    case .bf16:
-        matrixMatrix(BF16Element.self, weights, rows: rows, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
-    case .f32:
-        matrixMatrix(F32Element.self, weights, rows: rows, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
-    case .q8_0: preconditionFailure("q8_0 products go through the C kernels")
+    static func matrixMatrix(
+        _ weights: UnsafeRawPointer, rows: Range<Int>, columns: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        tokens: Int, _ y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        Engine.matrixMatrix(
+            Self.self, weights, rows: rows, columns: columns, x, xStride: xStride, tokens: tokens, y, yStride: yStride)
+    }
+
+    static func widen(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { destination[i] = load1(source, i) }
     }
 }
 
