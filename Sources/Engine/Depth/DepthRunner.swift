@@ -164,6 +164,8 @@ public final class DepthRunner {
 
     /// Which tokens' next-token logits a batch keeps.
     public enum KeptLogits: Sendable {
+        /// None (a prompt's batches before its last: the head costs as much as a layer).
+        case none
         /// The last token's (generation).
         case last
         /// Every token's (evaluation, traces).
@@ -196,7 +198,11 @@ public final class DepthRunner {
         try model.embed(tokens, into: hidden.pointer)
         state.rotary.prepare(start: position, count: n)
         try architecture.policy.run(self)
-        try computeKeptLogits(kept == .all ? 0..<n : (n - 1)..<n)
+        switch kept {
+        case .none: break
+        case .last: try computeKeptLogits((n - 1)..<n)
+        case .all: try computeKeptLogits(0..<n)
+        }
         let time = milliseconds(since: begin) / Double(n)
         for j in 0..<n {
             records[j].kvCacheBytes = kvCacheBytes(atOrBefore: position + j)

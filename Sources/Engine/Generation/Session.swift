@@ -119,8 +119,9 @@ public final class Session {
                 alternatives = topCandidates(previous.baseAddress!, count: vocabulary, limit: 5).map(named)
                 probability = softmaxProbability(of: first, previous.baseAddress!, count: vocabulary)
             }
-            try runner.run(batch, logits: tracing || kept == .all ? .all : .last)
-            hasLogits = true
+            let last = batch.endIndex == ids.endIndex
+            try runner.run(batch, logits: tracing || kept == .all ? .all : last ? .last : .none)
+            hasLogits = last || tracing || kept == .all
             for (j, id) in batch.enumerated() {
                 let position = tokens.count
                 tokens.append(id)
@@ -135,7 +136,7 @@ public final class Session {
                 let record = runner.records[j]
                 let trace = tracing ? self.trace(record, position: position, id: id, text: text, isPrompt: isPrompt,
                                                  alternatives: alternatives, probability: probability) : nil
-                let keptLogits = kept == .all || tracing || j == batch.count - 1 ? runner.logits(of: j) : nil
+                let keptLogits = kept == .all || tracing || (last && j == batch.count - 1) ? runner.logits(of: j) : nil
                 try onToken(FedToken(position: position + droppedTokens, record: record, trace: trace, logits: keptLogits))
             }
             offset = batch.endIndex
