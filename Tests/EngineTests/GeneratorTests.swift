@@ -100,6 +100,23 @@ import Testing
         #expect(first.generatedTokens != third.generatedTokens)
     }
 
+    /// A model's embedding can have more rows than its tokenizer has tokens (padded
+    /// vocabularies); a sampled id beyond the tokenizer has no text, as in HF's decode, and
+    /// generation goes on.
+    @Test func idsBeyondTheTokenizerGiveNoText() throws {
+        let folder = try TemporaryFolder.copyOf(model: "llama2")
+        let characters = Array(fixtureCharacters.prefix(20))
+        try folder.write("char_vocab.json", try JSONSerialization.data(withJSONObject: ["type": "char", "chars": characters]))
+        let tokenizer = try loadTokenizer(folder: folder.path)
+        let result = try generateText(
+            model, tokenizer: tokenizer, prompt: [1, 2, 3],
+            options: GenerationOptions(maxNewTokens: 40, sampling: SamplingParameters(temperature: 1, seed: 3)))
+        let unknown = result.generatedTokens.filter { $0 >= 20 }
+        #expect(!unknown.isEmpty && result.generatedTokens.count == 40)
+        let known = result.generatedTokens.filter { $0 < 20 }
+        #expect(result.text == (try tokenizer.decode(known, skipSpecialTokens: true)))
+    }
+
     @Test func emptyPromptIsAnError() throws {
         var pieces: [String] = []
         expectEngineError(containing: ["prompt is empty"]) {

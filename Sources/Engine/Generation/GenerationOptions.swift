@@ -58,7 +58,7 @@ struct GeneratedText {
     private(set) var text = ""
 
     init(tokenizer: any Tokenizer, stopStrings: [String]) {
-        detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipsUnknownIds: true)
         filter = StopStringFilter(stopStrings: stopStrings)
     }
 

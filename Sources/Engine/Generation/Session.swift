@@ -69,7 +69,7 @@ public final class Session {
         runner = try DepthRunner(
             source: model, architecture: architecture, capacity: capacity, capture: capture, threads: threads)
         sampler = Sampler(parameters: sampling, vocabularySize: model.config.vocabSize)
-        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: false)
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: false, skipsUnknownIds: true)
     }
 
     /// Position of the next token.
@@ -181,7 +181,7 @@ public final class Session {
         isPromptToken = []
         droppedTokens = 0
         hasLogits = false
-        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: false)
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: false, skipsUnknownIds: true)
     }
 
     /// Switches to `architecture` on the same loaded weights and replays every token so far

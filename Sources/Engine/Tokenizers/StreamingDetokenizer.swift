@@ -13,6 +13,10 @@
 public struct StreamingDetokenizer: Sendable {
     private let tokenizer: any Tokenizer
     private let skipSpecialTokens: Bool
+    /// Ids the tokenizer has no token for give no text instead of an error, as HF's decode
+    /// treats them: a model's embedding often has more rows than its tokenizer has tokens,
+    /// and sampling can pick one.
+    private let skipsUnknownIds: Bool
     private var ids: [Int] = []
     /// Decoding starts at this id; earlier ids are final.
     private var windowStart = 0
@@ -20,12 +24,14 @@ public struct StreamingDetokenizer: Sendable {
     private var emitted: [Unicode.Scalar] = []
     private static let windowLength = 8
 
-    public init(tokenizer: any Tokenizer, skipSpecialTokens: Bool = true) {
+    public init(tokenizer: any Tokenizer, skipSpecialTokens: Bool = true, skipsUnknownIds: Bool = false) {
         self.tokenizer = tokenizer
         self.skipSpecialTokens = skipSpecialTokens
+        self.skipsUnknownIds = skipsUnknownIds
     }
 
     public mutating func append(_ id: Int) throws -> String {
+        if skipsUnknownIds, (try? tokenizer.decode([id], skipSpecialTokens: false)) == nil { return "" }
         ids.append(id)
         let window = ids[windowStart...]
         let open = (tokenizer as? HuggingFaceTokenizer)?
