@@ -54,7 +54,7 @@ import Testing
     /// against a double-precision sum over the stored weights. The shapes cover a tile of
     /// fewer than 6 rows, more than one 48-row span, rows longer than one 2048-column block,
     /// odd columns, and token counts that leave part of a 16-lane group or a 64-token pass.
-    /// Threads, and inputs packed beforehand (as PrefillState shares them), give identical sums.
+    /// Threads, and inputs packed beforehand (as a layer shares them between products), give identical sums.
     @Test(arguments: [WeightFormat.f32, .f16, .bf16])
     func promptProductsMatchADoubleReference(format: WeightFormat) throws {
         let pool = ThreadPool(threads: 2)

@@ -58,12 +58,16 @@ public final class DepthRunner {
     /// Recurrent depth's adapter input [state, embedding] (2 x hidden per token).
     let injection: FloatVector
     let unitScores: FloatVector
-    /// Per-step predictions of the running tokens (compact: row r for the r-th listed token).
-    let predictions: FloatVector
+    /// Per-step predictions of the running tokens (compact: row r for the r-th listed token);
+    /// vocabulary-sized rows are large, so they grow to a batch only when a batch needs them
+    /// (a plain decode or prompt needs none).
+    private(set) var predictions: FloatVector
     /// Log-probabilities of each token's last two predictions, alternating by step parity.
     let logProbabilities: [FloatVector]
-    /// The next-token logits kept per token (row j for batch token j).
-    let outputLogits: FloatVector
+    /// The kept next-token logits: row j for batch token j when every token's are kept, row 0
+    /// for the last token's otherwise (also grown only when needed).
+    private var outputLogits: FloatVector
+    private var kept = KeptLogits.last
     /// Rows gathered from a subset of the batch, for a layer or a product.
     private let gathered: FloatVector
     private let rowTokens: UnsafeMutablePointer<Int>
@@ -102,7 +106,8 @@ public final class DepthRunner {
         }
         let config = model.config
         let vocabulary = config.vocabSize
-        // Vocabulary-sized rows per token: predictions, kept logits, the policy's log-probabilities.
+        // Vocabulary-sized rows per token at most: predictions and kept logits (both grown only
+        // when a batch needs them), the policy's log-probabilities.
         let buffers = 2 + architecture.policy.predictionBuffers
         // About 64 MB of them at most, and never more rows than the context.
         let rows = min(max(batchSize ?? min(64, (64 << 20) / max(4 * vocabulary * buffers, 1)), 1), capacity)
@@ -127,11 +132,11 @@ public final class DepthRunner {
         injection = try FloatVector(count: rows * 2 * d)
         gathered = try FloatVector(count: rows * 2 * d)
         unitScores = try FloatVector(count: rows * max(source.depth.numRecursion, 1))
-        predictions = try FloatVector(count: rows * vocabulary)
+        predictions = try FloatVector(count: vocabulary)
         logProbabilities = try (0..<2).map { _ in
             try FloatVector(count: architecture.policy.predictionBuffers > 1 ? rows * vocabulary : 1)
         }
-        outputLogits = try FloatVector(count: rows * vocabulary)
+        outputLogits = try FloatVector(count: vocabulary)
         rowTokens = .allocate(capacity: rows)
         rowTokens.initialize(repeating: 0, count: rows)
         plan = .allocate(capacity: rows)
@@ -182,6 +187,8 @@ public final class DepthRunner {
         }
         let begin = DispatchTime.now().uptimeNanoseconds
         count = n
+        self.kept = kept
+        if kept == .all { try grow(&outputLogits, rows: n) }
         let routers = max(source.depth.numRecursion, 1)
         for j in 0..<n {
             records[j].steps.removeAll(keepingCapacity: true)
@@ -226,9 +233,21 @@ public final class DepthRunner {
     /// The last token's record.
     public var record: TokenRecord { records[max(count - 1, 0)] }
 
-    /// The kept next-token logits of batch token `token` (valid until the next run).
+    /// The kept next-token logits of batch token `token` (valid until the next run): any
+    /// token's when the batch kept all, else the last token's.
     public func logits(of token: Int) -> UnsafePointer<Float> {
-        UnsafePointer(outputLogits.pointer + token * model.config.vocabSize)
+        UnsafePointer(outputLogits.pointer + outputRow(token) * model.config.vocabSize)
+    }
+
+    private func outputRow(_ token: Int) -> Int { kept == .all ? token : 0 }
+
+    /// Whether the batch keeps `token`'s logits.
+    private func keeps(_ token: Int) -> Bool { kept == .all || (kept == .last && token == count - 1) }
+
+    /// Makes `buffer` hold `rows` vocabulary-sized rows (allocates only to grow).
+    private func grow(_ buffer: inout FloatVector, rows: Int) throws {
+        let needed = rows * model.config.vocabSize
+        if buffer.count < needed { buffer = try FloatVector(count: needed) }
     }
 
     public func reset() {
@@ -311,6 +330,7 @@ public final class DepthRunner {
             records[token].steps.append(trace)
         }
         if capture.contains(.lens), !lensLater {
+            try grow(&predictions, rows: n)
             model.logits(rows.states, count: n, into: predictions.pointer, state: state)
             for r in 0..<n { captureLens(token: rows.token(r), row: r) }
         }
@@ -359,7 +379,8 @@ public final class DepthRunner {
 
     /// predictions[r] = logits of `tokens[r]`'s row of `states` (through the final norm and
     /// head), counted as policy work.
-    func headLogits(_ tokens: [Int], _ states: FloatVector) {
+    func headLogits(_ tokens: [Int], _ states: FloatVector) throws {
+        try grow(&predictions, rows: tokens.count)
         model.logits(gather(tokens, states), count: tokens.count, into: predictions.pointer, state: state)
         for token in tokens { records[token].flops += model.logitsFlops }
     }
@@ -382,7 +403,7 @@ public final class DepthRunner {
     /// The token's next-token logits are prediction row `r` (a policy that computed them).
     func setOutput(_ token: Int, prediction r: Int) {
         let vocabulary = model.config.vocabSize
-        (outputLogits.pointer + token * vocabulary).update(from: prediction(r), count: vocabulary)
+        if keeps(token) { (outputLogits.pointer + outputRow(token) * vocabulary).update(from: prediction(r), count: vocabulary) }
         outputReady[token] = true
     }
 
@@ -437,8 +458,8 @@ public final class DepthRunner {
         if tokens.allSatisfy({ !outputReady[$0] && outputState[$0] == nil }) {
             // The usual case: the hidden rows themselves, straight into the kept rows.
             model.logits(
-                row(hidden, tokens.lowerBound), count: tokens.count, into: outputLogits.pointer + tokens.lowerBound * vocabulary,
-                state: state)
+                row(hidden, tokens.lowerBound), count: tokens.count,
+                into: outputLogits.pointer + outputRow(tokens.lowerBound) * vocabulary, state: state)
             return
         }
         var missing = 0
@@ -448,9 +469,10 @@ public final class DepthRunner {
             missing += 1
         }
         guard missing > 0 else { return }
+        try grow(&predictions, rows: missing)
         model.logits(gathered.pointer, count: missing, into: predictions.pointer, state: state)
         for r in 0..<missing {
-            (outputLogits.pointer + rowTokens[r] * vocabulary).update(from: prediction(r), count: vocabulary)
+            (outputLogits.pointer + outputRow(rowTokens[r]) * vocabulary).update(from: prediction(r), count: vocabulary)
         }
     }
 

@@ -10,7 +10,7 @@ extension Model {
         return Double(2 * (projections + attention))
     }
 
-    /// Key/value rows only (`appendKeyValue`).
+    /// Key/value rows only (a stopped token's keys and values computed from its exit state).
     public var keyValueFlops: Double {
         Double(2 * config.hiddenSize * 2 * config.kvDim)
     }

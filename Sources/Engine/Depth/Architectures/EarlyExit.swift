@@ -126,7 +126,7 @@ public struct EarlyExitPolicy: DepthPolicy {
             }
             try batch.runStep(depth - 1, batch.running, batch.hidden, lensLater: true)
             guard !batch.running.isEmpty else { continue }
-            batch.headLogits(batch.running, batch.hidden)
+            try batch.headLogits(batch.running, batch.hidden)
             let current = batch.logProbabilities[depth % 2].pointer, previous = batch.logProbabilities[(depth + 1) % 2].pointer
             batch.continuing.removeAll(keepingCapacity: true)
             for (r, token) in batch.running.enumerated() {

@@ -170,7 +170,7 @@ public struct RecurrentSettings: DepthPolicy, Equatable {
             guard !running.isEmpty else { continue }
             let current = batch.logProbabilities[loop % 2].pointer, previous = batch.logProbabilities[(loop + 1) % 2].pointer
             if predicts {
-                batch.headLogits(running, batch.hidden)
+                try batch.headLogits(running, batch.hidden)
                 for (r, token) in running.enumerated() {
                     logSoftmax(batch.prediction(r), into: current + token * vocabulary, count: vocabulary)
                 }
