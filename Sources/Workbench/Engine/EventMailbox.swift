@@ -9,7 +9,8 @@ public enum RunSlot: Int, Sendable, CaseIterable {
 /// Hands events from run threads to the UI thread. Posting takes a lock only long enough
 /// to append, so a slow frame never holds up generation; the UI drains everything once
 /// per frame, which coalesces fast tokens into one redraw. Each new run gets a new
-/// generation number per slot, and events from superseded runs are dropped.
+/// generation number per slot, and events from superseded runs are dropped: those posted
+/// after the run was replaced, and those it posted before but the UI had not drained yet.
 public final class EventMailbox: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [(RunSlot, RunEvent)] = []
@@ -22,6 +23,7 @@ public final class EventMailbox: @unchecked Sendable {
     public func makeSink(for slot: RunSlot) -> RunSink {
         lock.lock(); defer { lock.unlock() }
         generations[slot.rawValue] += 1
+        events.removeAll { $0.0 == slot }
         return RunSink(mailbox: self, slot: slot, generation: generations[slot.rawValue])
     }
 
@@ -29,6 +31,7 @@ public final class EventMailbox: @unchecked Sendable {
     public func retire(_ slot: RunSlot) {
         lock.lock(); defer { lock.unlock() }
         generations[slot.rawValue] += 1
+        events.removeAll { $0.0 == slot }
     }
 
     fileprivate func post(_ event: RunEvent, slot: RunSlot, generation: Int) {
