@@ -343,7 +343,8 @@ def make_llama3(train, texts, rng):
     write("llama3", tok, extra, rng)
 
 
-def make_qwen2(train, texts, rng):
+def qwen_byte_level_bpe():
+    """Qwen2's and Qwen3's pipeline: NFC, their split pattern, byte-level BPE."""
     tok = Tokenizer(models.BPE())
     tok.normalizer = normalizers.NFC()
     tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -352,6 +353,11 @@ def make_qwen2(train, texts, rng):
     ])
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
     tok.decoder = decoders.ByteLevel()
+    return tok
+
+
+def make_qwen2(train, texts, rng):
+    tok = qwen_byte_level_bpe()
     tok.train_from_iterator(lines(training_text(train)),
                             bpe_trainer(1000, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
                                         pre_tokenizers.ByteLevel.alphabet()))
@@ -576,14 +582,7 @@ QWEN3_ADDED = [  # (content, special), ids 151643.. in the real file
 
 
 def make_qwen3(train, texts, rng):
-    tok = Tokenizer(models.BPE())
-    tok.normalizer = normalizers.NFC()
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(QWEN2_PATTERN), behavior="isolated", invert=False),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False),
-    ])
-    tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    tok.decoder = decoders.ByteLevel()
+    tok = qwen_byte_level_bpe()
     tok.train_from_iterator(lines(training_text(train, 200_000)),
                             bpe_trainer(700, [], pre_tokenizers.ByteLevel.alphabet()))
     tok.add_tokens([added_token(content, special=special) for content, special in QWEN3_ADDED])
