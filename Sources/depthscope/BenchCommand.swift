@@ -27,8 +27,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated thread counts to measure, e.g. 1,2.")
     var threads: String = "1"
 
-    @Option(name: .long, help: "Comma-separated weight formats to convert to at load: f32, f16, bf16, q8_0 (default: as stored).")
+    @Option(name: .long, help: ArgumentHelp("Comma-separated weight formats to convert to at load: \(weightFormatNames) (default: as stored)."))
     var dtype: String?
+
+    @OptionGroup var quantize: QuantizeOption
 
     @Option(name: .long, help: "Tokens decoded per timed run.")
     var tokens: Int = 64
@@ -77,6 +79,7 @@ struct BenchCommand: ParsableCommand {
         if random != nil, architecture.arch != nil {
             throw ValidationError("--arch needs a checkpoint (--model); a --random model is plain Llama")
         }
+        if quantize.quantize != nil, dtype != nil { throw ValidationError("give --quantize or --dtype, not both") }
         if capture, architecture.arch == nil {
             throw ValidationError("--capture needs --arch (it compares traces with and without capture)")
         }
@@ -87,7 +90,7 @@ struct BenchCommand: ParsableCommand {
         let parsed: [WeightFormat]? = try dtype.map { text in
             try Self.list(text, option: "--dtype") { (name: String) -> WeightFormat? in WeightFormat(name: name) }
         }
-        let formats: [WeightFormat?] = parsed ?? [nil]
+        let formats: [WeightFormat?] = try quantize.format.map { [$0] } ?? parsed.map { $0.map { Optional($0) } } ?? [nil]
         if kernels { return try Self.timeKernels(threads: threadCounts, formats: formats.compactMap { $0 }) }
         let source = try loadSource()
         let context = promptTokens + tokens + 1

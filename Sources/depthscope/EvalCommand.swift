@@ -11,6 +11,7 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a model on a text file: NLL per token, perplexity, mean depth, FLOPs per token.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var quantize: QuantizeOption
     @OptionGroup var architecture: ArchitectureArguments
     @OptionGroup var threads: ThreadsOption
 
@@ -25,7 +26,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let folder = try modelOptions.folder()
-        let model = try DepthModel(folder: folder)
+        let model = try DepthModel(folder: folder, quantize: quantize.format)
         let tokenizer = try loadTokenizer(folder: folder)
         let chosen = try architecture.resolve(for: model)
         guard let data = FileManager.default.contents(atPath: file) else {

@@ -11,6 +11,7 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Generate text after a prompt, streamed to standard output.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var quantize: QuantizeOption
     @OptionGroup var architecture: ArchitectureArguments
     @OptionGroup var threads: ThreadsOption
 
@@ -75,7 +76,7 @@ struct GenerateCommand: ParsableCommand {
         try sampling.validate()
 
         let folder = try modelOptions.folder()
-        let (model, tokenizer) = try RunSetup.load(folder: folder)
+        let (model, tokenizer) = try RunSetup.load(folder: folder, quantize: quantize.format)
         let chosen = try architecture.resolve(for: model)
         let promptIds =
             try chat.map {

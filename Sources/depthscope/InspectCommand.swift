@@ -2,8 +2,9 @@ import ArgumentParser
 import Engine
 import Foundation
 
-/// `depthscope inspect --model DIR [--json]`: architecture, shapes, parameter count, dtype,
-/// bytes and tokenizer kind.
+/// `depthscope inspect --model DIR [--tensors] [--json]`: architecture, shapes, parameter
+/// count, dtype, bytes, bits per weight and tokenizer kind; with `--tensors`, every tensor of
+/// the file with its type, shape and bytes.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
@@ -11,8 +12,21 @@ struct InspectCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @Flag(name: .long, help: "List every tensor of the checkpoint with its type, shape and bytes.")
+    var tensors = false
+
     @Flag(name: .long, help: "Print one JSON object instead of text.")
     var json = false
+
+    /// One stored tensor, as the file has it.
+    struct Tensor: Encodable {
+        var name: String
+        /// The GGUF type or safetensors dtype ("Q4_K", "BF16").
+        var type: String
+        /// Outermost first, as PyTorch shows it (rows, columns of a matrix).
+        var shape: [Int]
+        var bytes: Int
+    }
 
     struct Report: Encodable {
         var folder: String
@@ -39,6 +53,10 @@ struct InspectCommand: ParsableCommand {
         var weightBytes: Int
         var checkpointBytes: Int
         var checkpointFiles: [String]
+        /// The checkpoint's tensor bytes x 8 over its stored values (llama.cpp's "BPW").
+        var bitsPerWeight: Double
+        /// With --tensors: every stored tensor, in file order (safetensors: by name).
+        var tensors: [Tensor]?
         /// "safetensors" or "gguf".
         var format: String
         /// GGUF only: how many tensors the file stores in each ggml type, e.g. {"F32": 5, "Q8_0": 16}.
@@ -66,6 +84,8 @@ struct InspectCommand: ParsableCommand {
             case weightBytes = "weight_bytes"
             case checkpointBytes = "checkpoint_bytes"
             case checkpointFiles = "checkpoint_files"
+            case bitsPerWeight = "bits_per_weight"
+            case tensors
             case format
             case fileTensorTypes = "file_tensor_types"
             case tokenizerVocabSize = "tokenizer_vocab_size"
@@ -81,15 +101,22 @@ struct InspectCommand: ParsableCommand {
         let checkpointFiles: [String]
         var fileTensorTypes: [String: Int]?
         let hasTokenizer: Bool
+        let stored: [Tensor]
         if let gguf = source as? GGUFSource {
             checkpointBytes = gguf.file.dataBytes
             checkpointFiles = [(folder as NSString).lastPathComponent]
             fileTensorTypes = GGUFModel.typeCounts(gguf.file)
             hasTokenizer = GGUFTokenizer.hasTokenizer(gguf.file)
+            stored = gguf.file.tensors.map {
+                Tensor(name: $0.name, type: $0.type.name, shape: $0.dimensions.reversed(), bytes: $0.byteRange.count)
+            }
         } else {
             let checkpoint = (source as? SafetensorsSource)?.checkpoint
             checkpointBytes = checkpoint?.dataBytes ?? 0
             checkpointFiles = checkpoint?.files.map { ($0.path as NSString).lastPathComponent } ?? []
+            stored = (checkpoint?.tensors ?? [:]).sorted { $0.key < $1.key }.map {
+                Tensor(name: $0.key, type: $0.value.dtype.rawValue, shape: $0.value.shape, bytes: $0.value.byteRange.count)
+            }
             hasTokenizer = ["tokenizer.json", "char_vocab.json"].contains {
                 FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0))
             }
@@ -116,6 +143,7 @@ struct InspectCommand: ParsableCommand {
             tiedEmbeddings: config.tieWordEmbeddings, parameters: model.parameterCount,
             weightDtypes: model.matrixDTypes, configDtype: config.dtype, weightBytes: model.weightBytes,
             checkpointBytes: checkpointBytes, checkpointFiles: checkpointFiles,
+            bitsPerWeight: Self.bitsPerWeight(stored), tensors: tensors ? stored : nil,
             format: fileTensorTypes == nil ? "safetensors" : "gguf", fileTensorTypes: fileTensorTypes,
             tokenizer: tokenizer?.kind, tokenizerVocabSize: tokenizer?.vocabularySize, tokenizerError: tokenizerError)
         try StandardStreams.write(json ? try jsonText(report) : text(report))
@@ -164,13 +192,30 @@ struct InspectCommand: ParsableCommand {
             ("dtype", r.weightDtypes.joined(separator: ", ") + (r.configDtype.map { " (\(r.format == "gguf" ? "file" : "config"): \($0))" } ?? "")),
             ("weight bytes", formatted(r.weightBytes) + " in memory, " + formatted(r.checkpointBytes) + " in "
                 + r.checkpointFiles.joined(separator: ", ")),
+            ("bits/weight", String(format: "%.2f", r.bitsPerWeight) + " in the file"),
             ("format", r.format + (r.fileTensorTypes.map { types in
                 ", tensors: " + types.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
             } ?? "")),
             ("tokenizer", r.tokenizer.map { "\($0), \(r.tokenizerVocabSize ?? 0) ids" }
                 ?? r.tokenizerError.map { "unreadable: \($0)" } ?? "none found"),
         ]
-        return lines.map { $0.0.padding(toLength: 13, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"
+        var text = lines.map { $0.0.padding(toLength: 13, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"
+        if let tensors = r.tensors {
+            let width = tensors.map(\.name.count).max() ?? 0
+            text += "\n" + tensors.map { tensor in
+                tensor.name.padding(toLength: width + 2, withPad: " ", startingAt: 0)
+                    + tensor.type.padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + tensor.shape.map(String.init).joined(separator: " x ").padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + formatted(tensor.bytes) + " bytes"
+            }.joined(separator: "\n") + "\n"
+        }
+        return text
+    }
+
+    /// Bytes x 8 over values, over every stored tensor.
+    static func bitsPerWeight(_ tensors: [Tensor]) -> Double {
+        let values = tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        return values > 0 ? Double(tensors.reduce(0) { $0 + $1.bytes } * 8) / Double(values) : 0
     }
 
     /// What a family's layers do beyond Llama's (the config fields the family sets).

@@ -10,6 +10,7 @@ struct LogitsCommand: ParsableCommand {
         abstract: "Print the next-token logits at every position of a token sequence, as JSON.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var quantize: QuantizeOption
     @OptionGroup var architecture: ArchitectureArguments
     @OptionGroup var threads: ThreadsOption
 
@@ -18,7 +19,7 @@ struct LogitsCommand: ParsableCommand {
 
     func run() throws {
         let ids = try parseTokenList(tokens, option: "--tokens")
-        let model = try DepthModel(folder: modelOptions.folder())
+        let model = try DepthModel(folder: modelOptions.folder(), quantize: quantize.format)
         let vocabulary = model.config.vocabSize
         for id in ids where id < 0 || id >= vocabulary {
             throw EngineError("--tokens: token id \(id) is out of range (vocabulary size \(vocabulary))")

@@ -73,6 +73,7 @@ struct WorkbenchCommand: ParsableCommand {
     var chat = false
 
     @OptionGroup var threads: ThreadsOption
+    @OptionGroup var quantize: QuantizeOption
 
     @Option(help: "Sampling temperature (0 = greedy).")
     var temperature: Float = 0.8
@@ -128,7 +129,7 @@ struct WorkbenchCommand: ParsableCommand {
                 throw EngineError("--speed \(speed): expected a positive number of tokens per second")
             }
         }
-        let engine = LiveEngine(tokensPerSecond: speed, threads: threads.threads)
+        let engine = LiveEngine(tokensPerSecond: speed, threads: threads.threads, quantize: try quantize.format)
         try engine.check(settings)
         return engine
     }

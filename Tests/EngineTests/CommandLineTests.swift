@@ -230,6 +230,29 @@ func writeCharVocabulary(into folder: TemporaryFolder) throws {
         #expect(text.status == 0 && text.text.contains("BF16") && text.text.contains("parameters"))
     }
 
+    /// `--tensors` lists every tensor of the file with its type; bits per weight counts the
+    /// file's bytes over its values (Q8_0: 34 bytes per 32 values, F32 norms: 32 bits).
+    @Test func inspectListsTensorTypesAndBitsPerWeight() throws {
+        let file = Fixtures.root.appendingPathComponent("quants/Q8_0.gguf").path
+        let result = try Depthscope.run(["inspect", "--model", file, "--tensors", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        let tensors = try #require(report["tensors"] as? [[String: Any]])
+        #expect(tensors.count == 12)
+        let bitsPerType = ["Q8_0": 8.5, "F32": 32.0]
+        var bits = 0.0, values = 0
+        for tensor in tensors {
+            let count = (tensor["shape"] as? [Int] ?? []).reduce(1, *)
+            bits += try #require(bitsPerType[tensor["type"] as? String ?? ""]) * Double(count)
+            values += count
+        }
+        #expect(tensors.first { $0["name"] as? String == "blk.0.attn_q.weight" }?["type"] as? String == "Q8_0")
+        #expect(abs((report["bits_per_weight"] as? Double ?? 0) - bits / Double(values)) < 1e-9)
+        let text = try Depthscope.run(["inspect", "--model", file, "--tensors"])
+        #expect(text.text.contains("bits/weight  8.54 in the file"))
+        #expect(text.text.split(separator: "\n").contains { $0.hasPrefix("blk.0.ffn_norm.weight") && $0.contains("F32") })
+    }
+
     @Test func usageErrorsAreArgumentParsers() throws {
         let result = try Depthscope.run(["logits"])
         #expect(result.exitedNormally && result.status != 0)

@@ -20,10 +20,13 @@ public final class DepthModel: Sendable {
 
     /// Loads a model folder (config.json + safetensors) or a GGUF file. A config object
     /// whose tensors are missing or misshapen is an error naming the file and the tensor.
-    public convenience init(folder: String) throws {
+    /// With `quantize`, the model's matrices are converted to that format as they load
+    /// (`--quantize`); the adaptive-depth units (routers, halting unit, adapter, LoRA) are
+    /// small and decide the depth, so they keep their stored precision.
+    public convenience init(folder: String, quantize: WeightFormat? = nil) throws {
         let (source, config) = try Model.open(folder)
         let depth = try DepthConfig(config: config, file: source.configFile)
-        let model = try Model(source: source, config: config)
+        let model = try Model(source: quantize.map { QuantisingSource(source, to: $0) } ?? source, config: config)
         try self.init(model: model, depth: depth, weights: DepthWeights(config: config, depth: depth, source: source))
     }
 

@@ -4,9 +4,10 @@ import Foundation
 /// generate` and the workbench: the model and tokenizer read from disk, the prompt's ids
 /// checked against the model, the tokens that end the text, and the caches' size.
 public enum RunSetup {
-    /// The model and tokenizer at `folder` (a model folder or a GGUF file).
-    public static func load(folder: String) throws -> (DepthModel, any Tokenizer) {
-        (try DepthModel(folder: folder), try loadTokenizer(folder: folder))
+    /// The model and tokenizer at `folder` (a model folder or a GGUF file), its matrices
+    /// converted to `quantize` as they load when given.
+    public static func load(folder: String, quantize: WeightFormat? = nil) throws -> (DepthModel, any Tokenizer) {
+        (try DepthModel(folder: folder, quantize: quantize), try loadTokenizer(folder: folder))
     }
 
     /// `text` as token ids with the tokenizer's special tokens (e.g. BOS), checked against

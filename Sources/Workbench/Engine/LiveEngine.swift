@@ -36,17 +36,21 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
     private var threads = 0
     /// Threads each run's matrix products use (nil: `RunSetup.threads`' default for the model).
     private let computeThreads: Int?
+    /// The weight format every model's matrices are converted to as it loads (`--quantize`).
+    private let quantize: WeightFormat?
 
     /// `environment` decides where bare model names are looked up (`ModelLocator`).
     /// `tokensPerSecond` caps the pace of generation (a demo that is easy to follow);
     /// nil runs as fast as the machine goes.
     /// `threads`: how many threads each run's matrix products use (default: `RunSetup.threads` for the model).
+    /// `quantize`: the weight format models are converted to as they load (default: as stored).
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment, tokensPerSecond: Double? = nil,
-        threads: Int? = nil
+        threads: Int? = nil, quantize: WeightFormat? = nil
     ) {
         self.environment = environment
         computeThreads = threads
+        self.quantize = quantize
         pace = tokensPerSecond.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 } ?? 0
     }
 
@@ -201,7 +205,7 @@ public final class LiveEngine: WorkbenchEngine, @unchecked Sendable {
         loading.lock()
         defer { loading.unlock() }
         if let hit = cached(key) { return hit }
-        let (model, tokenizer) = try RunSetup.load(folder: folder)
+        let (model, tokenizer) = try RunSetup.load(folder: folder, quantize: quantize)
         let loaded = Loaded(folder: folder, model: model, tokenizer: tokenizer)
         lock.lock()
         cache[key] = loaded
