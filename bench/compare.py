@@ -3,8 +3,12 @@
     python bench/compare.py --depthscope .build/release/depthscope [--shapes 288x6x6x768,...]
         [--threads 1,2] [--dtypes f32,f16,q8_0] [--rounds 3] [--tokens 64] [--prompt 128] [--out bench/out]
 
-For every shape it writes one random checkpoint (bench/random_checkpoint.py) as safetensors
-and as GGUF, then for every dtype and thread count runs the engines interleaved, round after
+Shapes are DIMxLAYERSxHEADSxFFN[:kvKV][:vVOCAB] (e.g. 576x30x9x1536:kv3:v49152, SmolLM2-135M's);
+dtypes are f32, f16, q8_0 (written by gguf-py) or llama.cpp file types (q4_0, q4_k_m, q5_k_m,
+q6_k, ...: quantised by llama.cpp's own quantiser). For every shape it writes one random
+checkpoint (bench/random_checkpoint.py) as a GGUF file per dtype (and as safetensors for
+PyTorch's f32 rows); depthscope and llama.cpp run the same file. For every dtype and thread
+count it runs the engines interleaved, round after
 round (depthscope, llama.cpp, torch, depthscope, ...), so a slow spell on this shared machine
 hits all of them alike. Each engine measures the same things as `depthscope bench`: decode
 tokens/s at batch 1 from an empty context (median of runs of --tokens random ids) and
@@ -32,8 +36,8 @@ def token_ids(count, vocab, seed):
     return [int(t) for t in rng.integers(3, vocab, size=count)]
 
 
-def run_depthscope(binary, folder, dtype, threads, tokens, prompt, runs):
-    command = [binary, "bench", "--model", folder, "--dtype", dtype, "--threads", str(threads),
+def run_depthscope(binary, path, threads, tokens, prompt, runs):
+    command = [binary, "bench", "--model", path, "--threads", str(threads),
                "--tokens", str(tokens), "--prompt-tokens", str(prompt), "--runs", str(runs), "--json"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
@@ -124,15 +128,18 @@ def main():
     dtypes = args.dtypes.split(",")
     rows = []
     for shape in args.shapes.split(","):
-        folder = os.path.join(args.out, f"random-{shape}")
-        if not os.path.exists(os.path.join(folder, "model.safetensors")) or not all(
-                os.path.exists(f"{folder}-{d}.gguf") for d in dtypes):
-            print(f"writing {folder} (+ GGUF {','.join(dtypes)})", file=sys.stderr)
-            dim, layers, heads, ffn = random_checkpoint.parse_shape(shape)
-            tensors = random_checkpoint.make_weights(dim, layers, heads, ffn, 32000)
-            random_checkpoint.write_hf(folder, tensors, dim, layers, heads, ffn, 32000, 2048)
-            for d in dtypes:
-                random_checkpoint.write_gguf(f"{folder}-{d}.gguf", tensors, dim, layers, heads, ffn, 32000, 2048, d)
+        s = random_checkpoint.Shape(shape)
+        folder = os.path.join(args.out, f"random-{shape.replace(':', '-')}")
+        wants_hf = "f32" in dtypes and not args.no_torch
+        missing = [d for d in dtypes if not os.path.exists(f"{folder}-{d}.gguf")]
+        if missing or (wants_hf and not os.path.exists(os.path.join(folder, "model.safetensors"))):
+            print(f"writing {folder} (GGUF {','.join(missing)})", file=sys.stderr)
+            tensors = random_checkpoint.make_weights(s.dim, s.layers, s.heads, s.ffn, s.vocab, kv_heads=s.kv_heads)
+            if wants_hf:
+                random_checkpoint.write_hf(folder, tensors, s.dim, s.layers, s.heads, s.ffn, s.vocab, 2048, s.kv_heads)
+            for d in missing:
+                random_checkpoint.write_gguf(f"{folder}-{d}.gguf", tensors, s.dim, s.layers, s.heads, s.ffn, s.vocab,
+                                             2048, d, s.kv_heads)
             del tensors
         context = args.prompt + args.tokens + 8
         for dtype in dtypes:
@@ -142,10 +149,10 @@ def main():
                 samples = {"depthscope": [], "llama.cpp": [], "torch": [], "baseline": []}
                 for _ in range(args.rounds):
                     samples["depthscope"].append(run_depthscope(
-                        args.depthscope, folder, dtype, threads, args.tokens, args.prompt, args.runs))
+                        args.depthscope, f"{folder}-{dtype}.gguf", threads, args.tokens, args.prompt, args.runs))
                     if args.baseline:
                         samples["baseline"].append(run_depthscope(
-                            args.baseline, folder, dtype, threads, args.tokens, args.prompt, args.runs))
+                            args.baseline, f"{folder}-{dtype}.gguf", threads, args.tokens, args.prompt, args.runs))
                     samples["llama.cpp"].append(llama.measure(args.tokens, args.prompt, args.runs))
                     if torch_engine:
                         samples["torch"].append(torch_engine.measure(args.tokens, args.prompt, args.runs))
